@@ -1,0 +1,44 @@
+# Two commands set up everything on a fresh machine:
+#   make demo   runs the main job on the shipped defaults
+#   make test   runs the test suite
+# Both create the virtual environment and install what is missing, system packages included.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+SYSTEM_PACKAGES = espeak-ng sox libportaudio2
+DEMO_DIR ?= build/demo
+
+.PHONY: setup system-packages demo test lint check clean
+
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@scripts/install-system-packages.sh $(SYSTEM_PACKAGES)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: setup
+	$(BIN)/assistant profiles
+	$(BIN)/assistant intents --device smartwatch
+	$(BIN)/assistant data generate --out $(DEMO_DIR)/corpus --seed 0
+	@echo
+	@echo "A few generated commands with their gold frames and replies:"
+	@head -n 5 $(DEMO_DIR)/corpus/validation.jsonl
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check assistant tests
+	$(BIN)/ruff format --check assistant tests
+	$(BIN)/mypy
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
