@@ -44,7 +44,7 @@ MAX_SKELETONS = 50_000  # paths enumerated per intent to keep validation phrasin
 # What recognizers get wrong on carrier words: hesitations, homophones, near misses,
 # and short function words lost altogether (never a verb: that would change the intent).
 HESITATIONS = ("uh", "um", "the", "a", "and", "oh")
-DROPPABLE = frozenset({"the", "a", "an", "my", "to", "for", "of", "me", "please", "now", "just", "that", "some", "is"})
+DROPPABLE = frozenset({"the", "a", "an", "my", "to", "for", "of", "me", "please", "now", "just", "that", "some"})
 HOMOPHONES = {
     "to": ("too", "two"), "for": ("four", "far"), "the": ("a", "that"), "a": ("the", "uh"),
     "set": ("sat", "sit"), "timer": ("time", "timers"), "turn": ("turned", "tune"),

@@ -139,3 +139,7 @@ def test_a_device_corpus_has_only_its_intents_and_others_as_negatives(intents: I
     foreign = [e for e in corpus.examples if e.variant == OTHER_DEVICE]
     assert foreign and all(e.intent is None and not e.slots for e in foreign)
     assert {e.template.split(".")[0] for e in foreign} <= set(others.domain_names())
+
+
+def test_no_sentence_of_the_shipped_definitions_means_two_intents(corpus: Corpus) -> None:
+    assert not corpus.collisions, list(corpus.collisions.items())[:5]
