@@ -1,0 +1,230 @@
+"""The intent model at run time: LiteRT and numpy only, one thread by default.
+
+`IntentModel.load(directory)` reads `model.json`, the tokenizer and the chosen
+TFLite variant and refuses a model this code cannot run. `parse` turns a
+transcript into a typed frame, decoding only what the device allows; `write_reply`
+writes a reply from a frame with the model's language-model head.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import AssistantError, ValueParseError
+from assistant.intents import IntentSet
+from assistant.litert import load_interpreter
+from assistant.nlu.decoding import allowed_intent_log_probs, log_softmax, viterbi_tags
+from assistant.nlu.labels import NONE, LabelSet
+from assistant.nlu.result import ParseResult, SlotValue
+from assistant.nlu.sequences import detokenize_reply, parse_prefix, reply_prefix
+from assistant.nlu.tokenizer import CONTROL_SYMBOLS, END, Tokenizer
+from assistant.textnorm import normalize
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = "assistant-intent-model"
+MODEL_FORMAT_VERSION = 1
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent.parent / "models" / "nlu"
+CANDIDATE_INTENTS = 3  # intents whose slots are decoded before choosing the best frame
+
+
+class IncompatibleModel(AssistantError):
+    """The model directory is missing, malformed, or made for other code or intents."""
+
+
+@dataclass(frozen=True)
+class ModelOutputs:
+    intent: np.ndarray  # (I,) logits
+    tags: np.ndarray  # (T, G) logits
+    next_token: np.ndarray  # (T, V) logits
+
+
+class IntentModel:
+    def __init__(
+        self,
+        directory: Path,
+        metadata: dict[str, Any],
+        tokenizer: Tokenizer,
+        interpreter: Any,
+        intents: IntentSet,
+        variant: str,
+    ) -> None:
+        self.directory = directory
+        self.metadata = metadata
+        self.tokenizer = tokenizer
+        self.labels = LabelSet.from_dict(metadata["labels"])
+        self.intents = intents
+        self.variant = variant
+        self.max_len = int(metadata["config"]["max_len"])
+        self.threshold = float(metadata.get("confidence_threshold", 0.5))
+        self._interpreter = interpreter
+        self._inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
+        self._outputs = _outputs_by_shape(interpreter, self.labels, tokenizer.size)
+        self._tokens = np.zeros((1, self.max_len), np.int32)
+        first_piece = len(CONTROL_SYMBOLS)
+        self._reply_vocabulary = np.zeros(tokenizer.size, bool)
+        self._reply_vocabulary[first_piece : first_piece + len(tokenizer.pieces)] = True
+        self._reply_vocabulary[tokenizer.id(END)] = True
+
+    @classmethod
+    def load(
+        cls, intents: IntentSet, directory: Path | str = DEFAULT_MODEL_DIR, variant: str | None = None, threads: int = 1
+    ) -> IntentModel:
+        directory = Path(directory)
+        metadata = _read_metadata(directory)
+        variant = variant or metadata["default_variant"]
+        if variant not in metadata["variants"]:
+            raise IncompatibleModel(f"{directory}: no {variant!r} variant (has: {', '.join(metadata['variants'])})")
+        tokenizer = Tokenizer.load(directory / metadata["tokenizer"])
+        if tokenizer.size != metadata["config"]["vocab_size"]:
+            raise IncompatibleModel(
+                f"{directory}: tokenizer has {tokenizer.size} symbols, the model {metadata['config']['vocab_size']}"
+            )
+        known = set(metadata["labels"]["intents"])
+        missing = [intent.name for intent in intents.intents if intent.name not in known]
+        if missing:
+            raise IncompatibleModel(
+                f"{directory}: the model was not trained on {', '.join(missing[:5])}"
+                f"{' and more' if len(missing) > 5 else ''}; retrain it with `assistant train`"
+            )
+        interpreter = load_interpreter(directory / metadata["variants"][variant]["file"], threads)
+        return cls(directory, metadata, tokenizer, interpreter, intents, variant)
+
+    def run(self, ids: list[int], prefix_length: int) -> ModelOutputs:
+        """One forward pass over a sequence of at most max_len tokens."""
+        interpreter = self._interpreter
+        self._tokens[:] = 0
+        self._tokens[0, : len(ids)] = ids
+        interpreter.set_tensor(self._inputs["tokens"], self._tokens)
+        interpreter.set_tensor(self._inputs["prefix_length"], np.array([prefix_length], np.int32))
+        interpreter.set_tensor(self._inputs["length"], np.array([len(ids)], np.int32))
+        interpreter.invoke()
+        return ModelOutputs(
+            intent=interpreter.get_tensor(self._outputs["intent"])[0],
+            tags=interpreter.get_tensor(self._outputs["tags"])[0],
+            next_token=interpreter.get_tensor(self._outputs["next_token"])[0],
+        )
+
+    def parse(self, text: str, allowed: Collection[str] | None = None) -> ParseResult:
+        """The frame of `text`, using only the `allowed` intents (default: all loaded)."""
+        started = time.perf_counter()
+        text = normalize(text)
+        ids, encoding = parse_prefix(self.tokenizer, text)
+        if len(ids) > self.max_len:  # keep the start of an over-long command
+            keep = self.max_len - 2
+            ids = [*ids[: keep + 1], ids[-1]]
+            encoding.ids[keep:], encoding.offsets[keep:], encoding.word_starts[keep:] = [], [], []
+        outputs = self.run(ids, len(ids))
+        allowed_names = set(allowed) if allowed is not None else {i.name for i in self.intents.intents}
+        mask = np.array([name == NONE or name in allowed_names for name in self.labels.intents])
+        intent_scores = allowed_intent_log_probs(outputs.intent, mask)
+        tag_scores = log_softmax(outputs.tags[1 : 1 + len(encoding.ids)])
+
+        best_intent: str | None = None
+        best_score, best_tags = -math.inf, list[int]()
+        ranked = [int(i) for i in np.argsort(-intent_scores)[: CANDIDATE_INTENTS + 1]]
+        for index in ranked:
+            name = self.labels.intents[index]
+            if name == NONE or not np.isfinite(intent_scores[index]):
+                continue
+            slots = list(self.intents.intent(name).slots)
+            tags, tag_score = viterbi_tags(tag_scores, encoding.word_starts, slots, self.labels)
+            score = float(intent_scores[index]) + tag_score
+            if score > best_score:
+                best_intent, best_score, best_tags = name, score, tags
+        confidence = math.exp(best_score) if best_intent else 0.0
+        none_score = float(intent_scores[self.labels.intent_index(None)])
+        if best_intent is None or none_score > best_score or confidence < self.threshold:
+            return ParseResult(text, None, (), confidence, _ms(started))
+        values = self._slot_values(best_intent, text, encoding.offsets, best_tags)
+        return ParseResult(text, best_intent, values, confidence, _ms(started))
+
+    def _slot_values(
+        self, intent_name: str, text: str, offsets: list[tuple[int, int]], tags: list[int]
+    ) -> tuple[SlotValue, ...]:
+        intent = self.intents.intent(intent_name)
+        spans: list[tuple[str, int, int]] = []
+        for position, tag in enumerate(tags):
+            slot = self.labels.tag_slot(tag)
+            if slot is None:
+                continue
+            if tag == self.labels.begin_tag(slot):
+                spans.append((slot, offsets[position][0], offsets[position][1]))
+            elif spans and spans[-1][0] == slot:
+                spans[-1] = (slot, spans[-1][1], offsets[position][1])
+        values: list[SlotValue] = []
+        for name, start, end in spans:
+            if any(v.name == name for v in values):
+                continue  # a slot is filled once; the first mention wins
+            raw = text[start:end]
+            try:
+                value = intent.slots[name].type.parse(raw)
+            except ValueParseError:
+                log.debug("dropped %s=%r: not a %s", name, raw, intent.slots[name].type.name)
+                continue
+            values.append(SlotValue(name, value, raw, start, end))
+        return tuple(values)
+
+    def write_reply(self, intent: str, values: Mapping[str, str]) -> str | None:
+        """A reply for `intent` with the given spoken values, or None if the model
+        ran out of room before finishing it."""
+        prefix = reply_prefix(self.tokenizer, intent, values)
+        ids = list(prefix)
+        end = self.tokenizer.id(END)
+        while len(ids) < self.max_len:
+            logits = self.run(ids, len(prefix)).next_token[len(ids) - 1]
+            token = int(np.argmax(np.where(self._reply_vocabulary, logits, -np.inf)))
+            if token == end:
+                return detokenize_reply(self.tokenizer, ids[len(prefix) :])
+            ids.append(token)
+        return None
+
+
+def _outputs_by_shape(interpreter: Any, labels: LabelSet, vocab_size: int) -> dict[str, int]:
+    """Output tensor indices by meaning. The converter names outputs Identity,
+    Identity_1, ...; their shapes say which is which: (1, I), (1, T, G), (1, T, V)."""
+    wanted = {"intent": (len(labels.intents),), "tags": (labels.n_tags,), "next_token": (vocab_size,)}
+    found: dict[str, int] = {}
+    for detail in interpreter.get_output_details():
+        shape = tuple(int(d) for d in detail["shape"])
+        for name, tail in wanted.items():
+            if shape[-1:] == tail and (len(shape) == 2) == (name == "intent"):
+                found[name] = detail["index"]
+    if set(found) != set(wanted):
+        raise IncompatibleModel(
+            f"model outputs {[tuple(d['shape']) for d in interpreter.get_output_details()]} do not match its metadata"
+        )
+    return found
+
+
+def _read_metadata(directory: Path) -> dict[str, Any]:
+    path = directory / "model.json"
+    try:
+        metadata: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IncompatibleModel(f"{path}: no model here; train one with `assistant train --out {directory}`") from None
+    except (OSError, ValueError) as error:
+        raise IncompatibleModel(f"{path}: unreadable model metadata ({error})") from error
+    if metadata.get("format") != MODEL_FORMAT:
+        raise IncompatibleModel(f"{path}: not an intent model (format {metadata.get('format')!r})")
+    if metadata.get("format_version") != MODEL_FORMAT_VERSION:
+        raise IncompatibleModel(
+            f"{path}: model format version {metadata.get('format_version')}, this code reads {MODEL_FORMAT_VERSION}"
+        )
+    for key in ("config", "labels", "variants", "default_variant", "tokenizer"):
+        if key not in metadata:
+            raise IncompatibleModel(f"{path}: missing {key!r}")
+    return metadata
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0

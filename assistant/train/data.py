@@ -1,0 +1,127 @@
+"""Training tensors: corpus examples and human text turned into fixed-length rows.
+
+Every row carries the inputs (tokens, prefix length, length) and three kinds of
+targets, each -1 where it does not apply: the intent class (parse rows), a slot
+tag per transcript token (parse rows with slot spans), and the next token
+(reply and lm rows).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.datagen import Example
+from assistant.intents import IntentSet
+from assistant.nlu.labels import LabelSet
+from assistant.nlu.sequences import lm_sequence, parse_prefix, reply_prefix, reply_target
+from assistant.nlu.tokenizer import Tokenizer
+
+IGNORE = -1
+
+
+@dataclass
+class Rows:
+    tokens: np.ndarray  # (N, T) int32
+    prefix_length: np.ndarray  # (N,) int32
+    length: np.ndarray  # (N,) int32
+    intent: np.ndarray  # (N,) int32, IGNORE for rows that are not parses
+    tags: np.ndarray  # (N, T) int32
+    next_token: np.ndarray  # (N, T) int32
+
+    def __len__(self) -> int:
+        return len(self.length)
+
+    def take(self, index: np.ndarray) -> Rows:
+        return Rows(*(getattr(self, name)[index] for name in _FIELDS))
+
+    @staticmethod
+    def concatenate(parts: Iterable[Rows]) -> Rows:
+        parts = [p for p in parts if len(p)]
+        return Rows(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
+
+
+_FIELDS = ("tokens", "prefix_length", "length", "intent", "tags", "next_token")
+
+
+class RowBuilder:
+    """Encodes examples into rows of one fixed length; longer ones are skipped and counted."""
+
+    def __init__(self, tokenizer: Tokenizer, labels: LabelSet, max_len: int) -> None:
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.max_len = max_len
+        self.too_long = 0
+        self._rows: list[tuple[list[int], int, int, list[int], list[int]]] = []
+
+    def add_parse(self, text: str, intent: str | None, spans: Mapping[str, tuple[int, int]] | None) -> None:
+        """A parse row; `spans` maps slot name to character span, None when unknown
+        (data sets without slot labels train the intent only)."""
+        ids, encoding = parse_prefix(self.tokenizer, text)
+        tags = [IGNORE] * len(ids)
+        if spans is not None:
+            tags[1:-1] = [0] * len(encoding.ids)
+            for name, (span_start, span_end) in spans.items():
+                covered = [
+                    position
+                    for position, (start, end) in enumerate(encoding.offsets, start=1)
+                    if span_start <= start and end <= span_end
+                ]
+                for k, position in enumerate(covered):
+                    tags[position] = self.labels.begin_tag(name) if k == 0 else self.labels.inside_tag(name)
+        self._add(ids, len(ids), self.labels.intent_index(intent), tags, [])
+
+    def add_reply(self, intent: str, values: Mapping[str, str], reply: str) -> None:
+        prefix = reply_prefix(self.tokenizer, intent, values)
+        target = reply_target(self.tokenizer, reply)
+        ids = prefix + target
+        next_token = [IGNORE] * (len(prefix) - 1) + target
+        self._add(ids, len(prefix), IGNORE, [], next_token)
+
+    def add_text(self, text: str) -> None:
+        ids = lm_sequence(self.tokenizer, text)
+        self._add(ids, 1, IGNORE, [], ids[1:])
+
+    def _add(self, ids: list[int], prefix: int, intent: int, tags: list[int], next_token: list[int]) -> None:
+        if len(ids) > self.max_len:
+            self.too_long += 1
+            return
+        self._rows.append((ids, prefix, intent, tags, next_token))
+
+    def build(self) -> Rows:
+        n, t = len(self._rows), self.max_len
+        rows = Rows(
+            tokens=np.zeros((n, t), np.int32),
+            prefix_length=np.zeros(n, np.int32),
+            length=np.zeros(n, np.int32),
+            intent=np.full(n, IGNORE, np.int32),
+            tags=np.full((n, t), IGNORE, np.int32),
+            next_token=np.full((n, t), IGNORE, np.int32),
+        )
+        for i, (ids, prefix, intent, tags, next_token) in enumerate(self._rows):
+            rows.tokens[i, : len(ids)] = ids
+            rows.prefix_length[i] = prefix
+            rows.length[i] = len(ids)
+            rows.intent[i] = intent
+            rows.tags[i, : len(tags)] = tags
+            rows.next_token[i, : len(next_token)] = next_token
+        return rows
+
+
+def add_corpus(
+    builder: RowBuilder, examples: Iterable[Example], intents: IntentSet, reply_share: float, seed: int
+) -> None:
+    """Parse rows for every example, and reply rows for a share of the in-scope ones."""
+    rng = random.Random(seed)
+    for example in examples:
+        spans = {s.name: (s.start, s.end) for s in example.slots}
+        builder.add_parse(example.text, example.intent, spans)
+        if example.intent is None or rng.random() >= reply_share:
+            continue
+        intent = intents.intent(example.intent)
+        values = {s.name: intent.slots[s.name].type.say(s.value) for s in example.slots}
+        values |= {name: intent.result[name].say(value) for name, value in example.result.items()}
+        builder.add_reply(example.intent, values, example.reply)

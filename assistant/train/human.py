@@ -1,0 +1,96 @@
+"""Human phrasings from the public corpora in the shared data folder.
+
+HWU64 train and CLINC150 train give labelled commands (mapped to our intents by
+`mappings/`); labels we do not handle, and CLINC150's out-of-scope examples,
+become negatives ("not understood"). SLURP's `lm.txt` is unlabelled text for the
+language-model head. SLURP devel and CLINC150 val are never trained on: they are
+for evaluation. A missing corpus is skipped with a message, since users outside
+this workplace may not have it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.datasets import mapping_for, read_commands
+from assistant.intents import IntentSet
+from assistant.textnorm import normalize
+from assistant.train.data import RowBuilder
+
+log = logging.getLogger(__name__)
+
+DATA_ENV = "ASSISTANT_DATA"  # a folder laid out like the shared data folder
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
+HWU64_TRAIN = Path("hwu64/train")
+CLINC = Path("clinc150/data_trainval.json")
+SLURP_TEXT = Path("slurp/lm.txt")
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR)
+
+
+def add_human_data(
+    builder: RowBuilder,
+    intents: IntentSet,
+    root: Path,
+    text_lines: int,
+    say: Callable[[str], None] = log.info,
+) -> dict[str, object]:
+    """Add every available corpus to `builder`; return what was used, for model.json."""
+    used: dict[str, object] = {}
+    known = {intent.name for intent in intents.intents}
+    hwu = root / HWU64_TRAIN
+    if hwu.is_dir():
+        counts: Counter[str] = Counter()
+        mapping = mapping_for("hwu64", intents)
+        for command in read_commands("hwu64", hwu, intents, mapping=mapping):
+            command = command.within(known)
+            if command.alternatives:
+                counts["ambiguous (not trained)"] += 1
+                continue
+            builder.add_parse(command.text, command.intent, dict(command.spans or {}))
+            counts["negative" if command.intent is None else "in scope"] += 1
+        used["hwu64_train"] = {"path": str(hwu), "rows": dict(counts), "hash": _hash_folder(hwu)}
+    else:
+        say(f"HWU64 not found at {hwu}: training without it (set {DATA_ENV} to a copy)")
+    clinc = root / CLINC
+    if clinc.is_file():
+        counts = Counter()
+        for command in read_commands("clinc", clinc, intents, split="train"):
+            command = command.within(known)
+            if command.alternatives:
+                counts["ambiguous (not trained)"] += 1
+                continue
+            builder.add_parse(command.text, command.intent, None if command.intent else {})
+            counts["negative" if command.intent is None else "in scope"] += 1
+        used["clinc150_train"] = {"path": str(clinc), "rows": dict(counts), "hash": _hash_file(clinc)}
+    else:
+        say(f"CLINC150 not found at {clinc}: training without it")
+    slurp = root / SLURP_TEXT
+    if slurp.is_file():
+        lines = [normalize(line) for line in slurp.read_text(encoding="utf-8").splitlines()[:text_lines]]
+        for line in lines:
+            if line:
+                builder.add_text(line)
+        used["slurp_lm_text"] = {"path": str(slurp), "rows": len(lines), "hash": _hash_file(slurp)}
+    else:
+        say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
+    return used
+
+
+def _hash_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _hash_folder(path: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*")):
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]

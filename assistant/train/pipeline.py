@@ -1,0 +1,217 @@
+"""`assistant train`: from intent definitions to a model directory, in stages.
+
+    1. corpus     generate the synthetic commands (assistant.datagen)
+    2. tokenizer  learn subword pieces with SentencePiece
+    3. rows       encode parse, reply and unlabelled-text rows
+    4. train      the transformer (resumable: checkpoints in OUT/checkpoints)
+    5. export     float32, dynamic-range int8 and full int8 TFLite
+    6. evaluate   every variant on the held-out templates, through the runtime
+    7. describe   model.json: format, config, labels, data hashes, metrics
+
+This module is training-only: the runtime never imports it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import logging
+import platform
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sentencepiece as spm
+
+from assistant import __version__
+from assistant.datagen import VALIDATION, CorpusGenerator, Example, corpus_fingerprint
+from assistant.evaluation import LabelledCommand, evaluate
+from assistant.intents import IntentSet
+from assistant.nlu.labels import LabelSet
+from assistant.nlu.runtime import MODEL_FORMAT, MODEL_FORMAT_VERSION, IntentModel
+from assistant.nlu.tokenizer import Tokenizer, intent_label, value_label
+from assistant.train.data import RowBuilder, add_corpus
+from assistant.train.export import FILE_NAMES, VARIANTS, export
+from assistant.train.human import add_human_data, data_dir
+from assistant.train.model import ModelConfig, count_parameters
+from assistant.train.trainer import TrainConfig, train
+
+log = logging.getLogger(__name__)
+
+TOKENIZER_FILE = "tokenizer.json"
+FALSE_REJECT_BUDGET = 0.02  # the confidence threshold may reject at most this share of in-scope commands
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    corpus_size: int = 120_000
+    corpus_seed: int = 0
+    pieces: int = 1000  # SentencePiece vocabulary, before control symbols and labels
+    reply_share: float = 0.35  # in-scope examples that also train the reply task
+    max_eval: int = 4000  # validation commands scored per variant
+    human_data: bool = True  # HWU64, CLINC150 and SLURP text from the data folder, where present
+    text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
+    model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @classmethod
+    def tiny(cls) -> TrainingPlan:
+        """Seconds, not minutes: for tests and smoke runs, not for use."""
+        return cls(
+            corpus_size=4000,
+            pieces=300,
+            human_data=False,
+            max_eval=300,
+            model={"d_model": 32, "n_layers": 1, "n_heads": 2, "d_ff": 64},
+            train=TrainConfig(steps=100, checkpoint_every=10_000),
+        )
+
+
+def run(
+    plan: TrainingPlan,
+    intents: IntentSet,
+    out_dir: Path,
+    data_root: Path | None = None,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+    stage: Callable[[str], None] = lambda message: log.info(message),
+) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage(f"corpus: {plan.corpus_size:,} commands from {len(intents.intents)} intents")
+    corpus = CorpusGenerator(intents, seed=plan.corpus_seed).generate(plan.corpus_size)
+    train_examples = [e for e in corpus.examples if e.split != VALIDATION]
+    validation = [e for e in corpus.examples if e.split == VALIDATION]
+
+    stage(f"tokenizer: {plan.pieces} pieces")
+    labels = LabelSet.from_intents(intents)
+    tokenizer = train_tokenizer(train_examples, intents, labels, plan.pieces, plan.corpus_seed)
+    tokenizer.save(out_dir / TOKENIZER_FILE)
+
+    model_config = ModelConfig(
+        vocab_size=tokenizer.size, n_intents=len(labels.intents), n_tags=labels.n_tags, **plan.model
+    )
+    builder = RowBuilder(tokenizer, labels, model_config.max_len)
+    add_corpus(builder, train_examples, intents, plan.reply_share, plan.corpus_seed)
+    human: dict[str, object] = {}
+    if plan.human_data:
+        root = data_root or data_dir()
+        stage(f"human data: from {root}")
+        human = add_human_data(builder, intents, root, plan.text_lines, say=stage)
+    rows = builder.build()
+    stage(f"rows: {len(rows):,} ({builder.too_long} too long for {model_config.max_len} tokens)")
+
+    stage(f"train: {plan.train.steps} steps of {plan.train.batch_size}")
+    model = train(rows, model_config, plan.train, out_dir / "checkpoints", progress)
+
+    variants: dict[str, dict[str, Any]] = {}
+    for variant in VARIANTS:
+        stage(f"export: {variant}")
+        flatbuffer = export(model, variant, rows)
+        path = out_dir / FILE_NAMES[variant]
+        path.write_bytes(flatbuffer)
+        variants[variant] = {
+            "file": path.name,
+            "bytes": len(flatbuffer),
+            "sha256": hashlib.sha256(flatbuffer).hexdigest(),
+        }
+
+    metadata: dict[str, Any] = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "library_version": __version__,
+        "created": datetime.date.today().isoformat(),
+        "license": "Apache-2.0 (trained by this project's code from its own intent definitions and public data)",
+        "config": model_config.to_dict(),
+        "parameters": count_parameters(model),
+        "tokenizer": TOKENIZER_FILE,
+        "labels": labels.to_dict(),
+        "variants": variants,
+        "default_variant": "int8",
+        "confidence_threshold": 0.0,
+        "training": {
+            "plan": {**asdict(plan), "train": asdict(plan.train)},
+            "intents_hash": corpus_fingerprint(intents),
+            "corpus_examples": len(corpus.examples),
+            "human_data": human,
+            "rows": len(rows),
+            "data_hash": _rows_hash(rows.tokens),
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        },
+        "metrics": {},
+    }
+    _write_metadata(out_dir, metadata)
+
+    commands = [_labelled(e) for e in validation[: plan.max_eval]]
+    float_model = IntentModel.load(intents, out_dir, "float32")
+    metadata["confidence_threshold"] = calibrate_threshold(float_model, commands)
+    for variant in VARIANTS:
+        stage(f"evaluate: {variant} on {len(commands):,} held-out commands")
+        runtime = IntentModel.load(intents, out_dir, variant)
+        runtime.threshold = metadata["confidence_threshold"]
+        metadata["metrics"][variant] = {"synthetic_validation": evaluate(runtime.parse, commands).to_dict()}
+    _write_metadata(out_dir, metadata)
+    return metadata
+
+
+def train_tokenizer(examples: list[Example], intents: IntentSet, labels: LabelSet, pieces: int, seed: int) -> Tokenizer:
+    """SentencePiece unigram pieces over commands and replies, plus one label per
+    intent and per slot or result name."""
+    texts = [e.text for e in examples] + [e.reply.lower() for e in examples]
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(texts),
+        model_writer=model,
+        vocab_size=pieces,
+        model_type="unigram",
+        character_coverage=1.0,
+        normalization_rule_name="identity",
+        unk_id=0,
+        bos_id=-1,
+        eos_id=-1,
+        pad_id=-1,
+        num_threads=1,  # more threads make the pieces depend on scheduling
+        seed_sentencepiece_size=200_000,
+        input_sentence_size=400_000,
+        shuffle_input_sentence=False,
+        minloglevel=2,
+    )
+    processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    keep = [i for i in range(processor.get_piece_size()) if not (processor.is_unknown(i) or processor.is_control(i))]
+    value_names = sorted({name for i in intents.intents for name in (*i.slots, *i.result)})
+    return Tokenizer(
+        pieces=[processor.id_to_piece(i) for i in keep],
+        scores=[processor.get_score(i) for i in keep],
+        labels=[intent_label(name) for name in labels.intents] + [value_label(name) for name in value_names],
+    )
+
+
+def calibrate_threshold(model: IntentModel, commands: list[LabelledCommand]) -> float:
+    """The highest confidence threshold that rejects at most FALSE_REJECT_BUDGET of
+    the in-scope commands the model gets right (out-of-scope rejection is mostly
+    the "none" class; the threshold catches the low-confidence rest)."""
+    model.threshold = 0.0
+    confidences = sorted(
+        result.confidence
+        for command in commands
+        if command.intent is not None
+        for result in [model.parse(command.text)]
+        if result.intent == command.intent
+    )
+    if not confidences:
+        return 0.0
+    return float(confidences[int(len(confidences) * FALSE_REJECT_BUDGET)])
+
+
+def _labelled(example: Example) -> LabelledCommand:
+    return LabelledCommand(example.text, example.intent, {s.name: s.value for s in example.slots})
+
+
+def _rows_hash(tokens: np.ndarray) -> str:
+    return hashlib.sha256(tokens.tobytes()).hexdigest()[:16]
+
+
+def _write_metadata(out_dir: Path, metadata: dict[str, Any]) -> None:
+    (out_dir / "model.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,133 @@
+"""The intent model end to end on a tiny model trained here in seconds: the
+exported TFLite graph must compute what the Keras model computes, and the
+runtime must load what training writes and refuse what it cannot run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.datagen import CorpusGenerator
+from assistant.intents import IntentSet
+from assistant.litert import load_interpreter
+from assistant.nlu.labels import LabelSet
+from assistant.nlu.runtime import IncompatibleModel, IntentModel
+
+pytest.importorskip("tensorflow", reason="the [train] extra provides TensorFlow")
+
+from assistant.train.data import RowBuilder, add_corpus
+from assistant.train.export import export
+from assistant.train.model import ModelConfig
+from assistant.train.pipeline import TrainingPlan, run, train_tokenizer
+from assistant.train.trainer import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def tiny_keras(intents: IntentSet, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    corpus = CorpusGenerator(intents, seed=1).generate(3000)
+    labels = LabelSet.from_intents(intents)
+    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=300, seed=1)
+    config = ModelConfig(vocab_size=tokenizer.size, n_intents=len(labels.intents), n_tags=labels.n_tags,
+                         d_model=32, n_layers=2, n_heads=2, d_ff=64)  # fmt: skip
+    builder = RowBuilder(tokenizer, labels, config.max_len)
+    add_corpus(builder, corpus.examples, intents, reply_share=0.5, seed=1)
+    rows = builder.build()
+    model = train(rows, config, TrainConfig(steps=40, checkpoint_every=1000), tmp_path_factory.mktemp("ckpt"))
+    return model, rows
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(intents: IntentSet, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny_model")
+    run(TrainingPlan.tiny(), intents, out)
+    return out
+
+
+def _tflite_outputs(flatbuffer: bytes, rows: Any, index: int, tmp_path: Path) -> dict[str, np.ndarray]:
+    path = tmp_path / "model.tflite"
+    path.write_bytes(flatbuffer)
+    interpreter = load_interpreter(path)
+    inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
+    interpreter.set_tensor(inputs["tokens"], rows.tokens[index : index + 1])
+    interpreter.set_tensor(inputs["prefix_length"], rows.prefix_length[index : index + 1])
+    interpreter.set_tensor(inputs["length"], rows.length[index : index + 1])
+    interpreter.invoke()
+    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+    by_rank = {o.ndim: o for o in outputs if o.ndim == 2}
+    three = sorted((o for o in outputs if o.ndim == 3), key=lambda o: o.shape[-1])
+    return {"intent": by_rank[2], "tags": three[0], "next_token": three[1]}
+
+
+def test_float_tflite_matches_keras(tiny_keras: tuple[Any, Any], tmp_path: Path) -> None:
+    model, rows = tiny_keras
+    flatbuffer = export(model, "float32")
+    for index in (0, 7, 42, 99):
+        keras_out = model(
+            rows.tokens[index : index + 1], rows.prefix_length[index : index + 1], rows.length[index : index + 1]
+        )
+        lite = _tflite_outputs(flatbuffer, rows, index, tmp_path)
+        for name, expected in zip(("intent", "tags", "next_token"), keras_out, strict=True):
+            np.testing.assert_allclose(lite[name], expected.numpy(), atol=1e-4, rtol=1e-4, err_msg=name)
+
+
+@pytest.mark.parametrize("variant", ["dynamic_int8", "int8"])
+def test_int8_tflite_stays_close_to_keras(tiny_keras: tuple[Any, Any], tmp_path: Path, variant: str) -> None:
+    model, rows = tiny_keras
+    flatbuffer = export(model, variant, rows)
+    for index in (0, 7, 42):
+        keras_intent = model(
+            rows.tokens[index : index + 1], rows.prefix_length[index : index + 1], rows.length[index : index + 1]
+        )[0].numpy()
+        lite = _tflite_outputs(flatbuffer, rows, index, tmp_path)["intent"]
+        spread = float(keras_intent.max() - keras_intent.min())
+        assert np.abs(lite - keras_intent).max() < 0.25 * spread + 0.05
+
+
+def test_training_writes_a_self_describing_model(tiny_model_dir: Path) -> None:
+    metadata = json.loads((tiny_model_dir / "model.json").read_text())
+    assert metadata["format"] == "assistant-intent-model"
+    for key in ("format_version", "config", "labels", "variants", "training", "metrics", "tokenizer"):
+        assert key in metadata
+    assert metadata["training"]["intents_hash"]
+    for variant, info in metadata["variants"].items():
+        assert (tiny_model_dir / info["file"]).stat().st_size == info["bytes"]
+        assert set(metadata["metrics"][variant]["synthetic_validation"]) >= {"intent_accuracy", "oos_recall"}
+
+
+def test_the_runtime_parses_with_the_trained_model(intents: IntentSet, tiny_model_dir: Path) -> None:
+    model = IntentModel.load(intents, tiny_model_dir, "int8")
+    result = model.parse("Set a timer for 25 minutes!")
+    assert result.text == "set a timer for twenty five minutes"
+    assert 0.0 <= result.confidence <= 1.0
+    assert result.latency_ms > 0
+    # the device decides what may be said: a frame is only ever an allowed intent
+    for text in ["turn on the kitchen lights", "preheat the oven to two hundred degrees", "set a timer"]:
+        allowed = {"timer.start", "timer.cancel"}
+        assert model.parse(text, allowed).intent in (None, *allowed)
+
+
+def test_the_runtime_refuses_incompatible_models(intents: IntentSet, tiny_model_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, broken, ignore=shutil.ignore_patterns("checkpoints"))
+    metadata = json.loads((broken / "model.json").read_text())
+
+    def write(changes: dict[str, Any]) -> None:
+        (broken / "model.json").write_text(json.dumps({**metadata, **changes}))
+
+    write({"format_version": 99})
+    with pytest.raises(IncompatibleModel, match="model format version 99, this code reads 1"):
+        IntentModel.load(intents, broken)
+    write({"labels": {**metadata["labels"], "intents": ["none", "timer.start"]}})
+    with pytest.raises(IncompatibleModel, match="was not trained on"):
+        IntentModel.load(intents, broken)
+    write({})
+    with pytest.raises(IncompatibleModel, match="no 'fp16' variant"):
+        IntentModel.load(intents, broken, "fp16")
+    (broken / "model.json").unlink()
+    with pytest.raises(IncompatibleModel, match="no model here"):
+        IntentModel.load(intents, broken)
