@@ -1,0 +1,234 @@
+"""Labelled commands from files: our own formats and public data sets.
+
+Formats (`assistant eval --format`):
+- `synthetic`: a folder written by `assistant data generate` (`--split train|validation`);
+- `jsonl`: one `{"text", "intent", "slots": {name: value}}` a line, intent null for out of scope;
+- `hwu64`: a folder of per-label `;`-separated CSV files (NLU-Evaluation-Data);
+- `slurp`: SLURP jsonl, label = scenario_action;
+- `clinc`: CLINC150's json with split keys; `--split val` also reads `oos_val`.
+
+Public labels become our intents through a mapping file in `mappings/`; a label
+with no mapping is out of scope for us (the right answer is "not understood").
+Gold slot text is normalised and read by our own slot types before comparing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Section, read_yaml
+from assistant.errors import ConfigError, DatasetError, ValueParseError
+from assistant.evaluation import LabelledCommand
+from assistant.intents import IntentSet
+from assistant.slot_types import Value
+from assistant.textnorm import normalize
+
+DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+FORMATS = ("synthetic", "jsonl", "hwu64", "slurp", "clinc")
+_ANNOTATION = re.compile(r"\[\s*([^\[\]:]+?)\s*:\s*([^\[\]]*?)\s*\]")
+
+
+@dataclass(frozen=True)
+class LabelMapping:
+    """A public data set's labels in terms of our intents and slots."""
+
+    dataset: str
+    intents: dict[str, tuple[str, ...]]  # label -> the intents that answer it; one: trainable
+    slots: dict[str, dict[str, str]]  # our intent -> {their slot type: our slot name}
+    source: str
+
+    def answers(self, label: str) -> tuple[str, ...]:
+        """Our intents for `label`; empty when the label is out of scope for us."""
+        return self.intents.get(label, ())
+
+
+def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
+    top = Section(read_yaml(path), str(path))
+    top.check_keys({"dataset", "description", "intents", "slots"}, {"dataset", "intents"})
+    known = {intent.name for intent in intents.intents}
+    mapped: dict[str, tuple[str, ...]] = {}
+    for label, target in top.mapping("intents").items():
+        names = (target,) if isinstance(target, str) else tuple(target) if isinstance(target, list) else ()
+        if not names or not all(isinstance(n, str) for n in names):
+            raise top.error("expected an intent name or a list of intent names", f"intents.{label}")
+        for name in names:
+            if name not in known:
+                raise top.error(f"unknown intent {name!r}", f"intents.{label}")
+        mapped[str(label)] = names
+    slots: dict[str, dict[str, str]] = {}
+    for intent_name, section in top.sections("slots") if top.has("slots") else ():
+        if intent_name not in known:
+            raise section.error(f"unknown intent {intent_name!r}")
+        for their_type, ours in section.data.items():
+            if ours not in intents.intent(intent_name).slots:
+                raise section.error(f"{intent_name} has no slot {ours!r}", str(their_type))
+        slots[intent_name] = {str(k): str(v) for k, v in section.data.items()}
+    return LabelMapping(top.string("dataset"), mapped, slots, str(path))
+
+
+def mapping_for(format_name: str, intents: IntentSet, directory: Path = DEFAULT_MAPPINGS_DIR) -> LabelMapping | None:
+    """The shipped mapping a format uses (SLURP shares HWU64's labels)."""
+    name = {"hwu64": "hwu64", "slurp": "hwu64", "clinc": "clinc150"}.get(format_name)
+    if name is None:
+        return None
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(str(path), "", "missing: the label mapping for this data set")
+    return load_mapping(path, intents)
+
+
+def read_commands(
+    format_name: str, path: Path, intents: IntentSet, split: str | None = None, mapping: LabelMapping | None = None
+) -> Iterator[LabelledCommand]:
+    """Labelled commands from `path` in the given format."""
+    if format_name not in FORMATS:
+        raise DatasetError(f"unknown format {format_name!r} (formats: {', '.join(FORMATS)})")
+    if not path.exists():
+        raise DatasetError(f"{path}: no such file or folder")
+    if format_name == "synthetic":
+        yield from _read_synthetic(path, split or "validation")
+    elif format_name == "jsonl":
+        yield from _read_jsonl(path)
+    else:
+        mapping = mapping or mapping_for(format_name, intents)
+        assert mapping is not None
+        if format_name == "hwu64":
+            yield from _read_hwu64(path, mapping, intents)
+        elif format_name == "slurp":
+            yield from _read_slurp(path, mapping, intents)
+        else:
+            yield from _read_clinc(path, mapping, split or "val")
+
+
+def annotated_command(annotation: str, label: str, mapping: LabelMapping, intents: IntentSet) -> LabelledCommand:
+    """A command from `[type : value]`-annotated text, with spans of mapped slots."""
+    answers = mapping.answers(label)
+    slot_names = mapping.slots.get(answers[0], {}) if len(answers) == 1 else {}
+    text, spans = "", {}
+    position = 0
+    for match in _ANNOTATION.finditer(annotation):
+        text = _join(text, normalize(annotation[position : match.start()]))
+        value = normalize(match.group(2))
+        ours = slot_names.get(match.group(1).strip())
+        start = len(text) + (1 if text and value else 0)
+        text = _join(text, value)
+        if ours and value and ours not in spans:
+            spans[ours] = (start, len(text))
+        position = match.end()
+    text = _join(text, normalize(annotation[position:]))
+    slots: dict[str, Value] = {}
+    if len(answers) == 1:
+        intent = intents.intent(answers[0])
+        for name, (start, end) in spans.items():
+            raw = text[start:end]
+            try:
+                slots[name] = intent.slots[name].type.parse(raw)
+            except ValueParseError:
+                slots[name] = raw  # kept as said: a model cannot match it, and is scored so
+    return LabelledCommand(
+        text=text,
+        intent=answers[0] if answers else None,
+        slots=slots,
+        alternatives=frozenset(answers[1:]),
+        slots_known=len(answers) == 1,
+        spans={name: span for name, span in spans.items()} if len(answers) == 1 else None,
+    )
+
+
+def _join(text: str, more: str) -> str:
+    return f"{text} {more}" if text and more else text or more
+
+
+def _read_synthetic(path: Path, split: str) -> Iterator[LabelledCommand]:
+    file = path / f"{split}.jsonl" if path.is_dir() else path
+    for number, data in _json_lines(file):
+        try:
+            slots = {name: slot["value"] for name, slot in data["slots"].items()}
+            spans = {name: (slot["start"], slot["end"]) for name, slot in data["slots"].items()}
+            yield LabelledCommand(data["text"], data["intent"], slots, spans=spans)
+        except (KeyError, TypeError) as error:
+            raise DatasetError(f"{file}: line {number}: not a generated example ({error})") from error
+
+
+def _read_jsonl(path: Path) -> Iterator[LabelledCommand]:
+    for number, data in _json_lines(path):
+        text, intent, slots = data.get("text"), data.get("intent"), data.get("slots", {})
+        if not isinstance(text, str) or not (intent is None or isinstance(intent, str)) or not isinstance(slots, dict):
+            raise DatasetError(
+                f'{path}: line {number}: expected {{"text": str, "intent": str or null, "slots": {{...}}}}'
+            )
+        yield LabelledCommand(normalize(text), intent, slots)
+
+
+def _read_hwu64(path: Path, mapping: LabelMapping, intents: IntentSet) -> Iterator[LabelledCommand]:
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    if not files:
+        raise DatasetError(f"{path}: no CSV files")
+    for file in files:
+        with file.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle, delimiter=";")
+            for number, row in enumerate(reader, start=2):
+                try:
+                    label = f"{row['scenario']}_{row['intent']}"
+                    annotation = row["answer_annotation"]
+                except KeyError as error:
+                    raise DatasetError(f"{file}: line {number}: missing column {error}") from error
+                if annotation:
+                    yield annotated_command(annotation, label, mapping, intents)
+
+
+def _read_slurp(path: Path, mapping: LabelMapping, intents: IntentSet) -> Iterator[LabelledCommand]:
+    for number, data in _json_lines(path):
+        try:
+            label = f"{data['scenario']}_{data['action']}"
+            annotation = data["sentence_annotation"]
+        except KeyError as error:
+            raise DatasetError(f"{path}: line {number}: missing key {error}") from error
+        yield annotated_command(annotation, label, mapping, intents)
+
+
+def _read_clinc(path: Path, mapping: LabelMapping, split: str) -> Iterator[LabelledCommand]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DatasetError(f"{path}: not CLINC150 json ({error})") from error
+    keys = [split, f"oos_{split}"]
+    if split not in data:
+        raise DatasetError(f"{path}: no split {split!r} (has: {', '.join(data)})")
+    for key in keys:
+        for index, item in enumerate(data.get(key, [])):
+            if not (isinstance(item, list) and len(item) == 2):
+                raise DatasetError(f"{path}: {key}[{index}]: expected [sentence, label]")
+            sentence, label = item
+            answers = () if key.startswith("oos_") else mapping.answers(label)
+            yield LabelledCommand(
+                normalize(sentence),
+                answers[0] if answers else None,
+                {},
+                alternatives=frozenset(answers[1:]),
+                slots_known=False,
+            )
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot read ({error.strerror})") from error
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except ValueError as error:
+                raise DatasetError(f"{path}: line {number}: invalid JSON ({error})") from error
+            if not isinstance(data, dict):
+                raise DatasetError(f"{path}: line {number}: expected a JSON object")
+            yield number, data
