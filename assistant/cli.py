@@ -4,6 +4,7 @@ the work happens in the modules each command calls."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -76,6 +77,50 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--json", action="store_true", help="print the summary as JSON")
     generate.set_defaults(run=_run_generate)
     data.set_defaults(run=lambda args: _usage(data))
+
+    parse = commands.add_parser("parse", help="understand one command: intent, typed slots and reply")
+    parse.add_argument("text", help='the command, e.g. "set a timer for 25 minutes"')
+    parse.add_argument("--device", default="smart_speaker", help="device profile (default: %(default)s)")
+    parse.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
+    parse.add_argument("--variant", help="model variant (default: the device profile's)")
+    parse.add_argument("--json", action="store_true", help="print JSON")
+    parse.set_defaults(run=_run_parse)
+
+    evaluate = commands.add_parser("eval", help="score the intent model on a labelled data set")
+    evaluate.add_argument("--device", default="smart_speaker", help="device profile (default: %(default)s)")
+    evaluate.add_argument("--dataset", type=Path, required=True, help="file or folder of labelled commands")
+    evaluate.add_argument("--format", required=True, choices=("synthetic", "jsonl", "hwu64", "slurp", "clinc"))
+    evaluate.add_argument("--split", help="synthetic: train|validation; clinc: train|val (default: held-out)")
+    evaluate.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
+    evaluate.add_argument("--variant", help="model variant (default: the device profile's)")
+    evaluate.add_argument("--errors", type=int, default=0, metavar="N", help="also print N mistakes")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(run=_run_eval)
+
+    bench = commands.add_parser("bench", help="benchmarks that print tables and write docs/")
+    bench.add_argument("what", choices=("nlu",), help="nlu: our model against TF-IDF and hassil baselines")
+    bench.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
+    bench.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
+    bench.add_argument(
+        "--out", type=Path, default=Path("docs/benchmarks.md"), help="markdown report (default: %(default)s)"
+    )
+    bench.add_argument("--json", action="store_true", help="print JSON")
+    bench.set_defaults(run=_run_bench)
+
+    train = commands.add_parser("train", help="train the intent model (needs the [train] extra)")
+    scope = train.add_mutually_exclusive_group()
+    scope.add_argument("--device", help="only this device's domains")
+    scope.add_argument("--all", action="store_true", help="every domain (the default; the shipped model)")
+    train.add_argument(
+        "--out", type=Path, required=True, help="model directory to write (resumes if it has checkpoints)"
+    )
+    train.add_argument("--steps", type=int, help="training steps (default: the shipped model's)")
+    train.add_argument("--size", type=int, help="synthetic corpus size (default: the shipped model's)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    train.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
+    train.add_argument("--tiny", action="store_true", help="a very small, fast model, for tests and smoke runs")
+    train.add_argument("--json", action="store_true", help="print model.json when done")
+    train.set_defaults(run=_run_train)
     return parser
 
 
@@ -196,6 +241,133 @@ def _run_generate(args: argparse.Namespace) -> int:
         _print_json(summary)
         return 0
     _print_generation_summary(summary, args.out)
+    return 0
+
+
+def _load_model(args: argparse.Namespace) -> tuple[Any, IntentSet, DeviceProfile]:
+    from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
+
+    intents, profiles = _load(args)
+    profile = _profile(profiles, args.device)
+    model = IntentModel.load(intents, args.model or DEFAULT_MODEL_DIR, args.variant or profile.model_variant)
+    return model, intents.restricted_to(profile.domains), profile
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    from assistant.nlu.replies import compose_reply
+
+    model, device_intents, _ = _load_model(args)
+    allowed = {intent.name for intent in device_intents.intents}
+    frame = model.parse(args.text, allowed)
+    reply = compose_reply(device_intents, frame, model=model)
+    parsed = frame.to_dict()
+    output = {
+        "intent": parsed["intent"],
+        "slots": parsed["slots"],
+        "confidence": parsed["confidence"],
+        "reply": reply.text,
+        "latency_ms": round(frame.latency_ms + reply.latency_ms, 3),
+    }
+    if args.json:
+        _print_json(output)
+        return 0
+    print(f"transcript: {frame.text}")
+    print(f"intent:     {frame.intent or '(not understood)'}   confidence {frame.confidence:.3f}")
+    for slot in frame.slots:
+        print(f"  {slot.name} = {slot.value!r}   ({slot.raw!r})")
+    print(f"reply:      {reply.text}   [{reply.source}]")
+    print(f"latency:    parse {frame.latency_ms:.2f} ms, reply {reply.latency_ms:.2f} ms")
+    return 0
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from assistant.datasets import read_commands
+    from assistant.evaluation import evaluate
+
+    model, device_intents, profile = _load_model(args)
+    allowed = {intent.name for intent in device_intents.intents}
+    commands = [c.within(allowed) for c in read_commands(args.format, args.dataset, model.intents, args.split)]
+    mistakes: list[str] = []
+
+    def note(command: Any, result: Any) -> None:
+        if len(mistakes) < args.errors:
+            got = f"{result.intent} {dict((s.name, s.value) for s in result.slots)}"
+            mistakes.append(f"{command.text!r}: want {command.intent} {dict(command.slots)}, got {got}")
+
+    report = evaluate(lambda text: model.parse(text, allowed), commands, note)
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    print(f"{args.format} {args.dataset} on {profile.name} ({model.variant})")
+    for key, value in report.to_dict().items():
+        print(f"  {key:<18} {'-' if value is None else value}")
+    for line in mistakes:
+        print(f"  x {line}")
+    return 0
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    try:
+        from assistant.benchmarks.nlu import benchmark, markdown
+        from assistant.train.human import data_dir
+    except ImportError as error:
+        raise AssistantError(
+            f"benchmarks need the [train] extra ({error.name} is missing): pip install -e '.[train]'"
+        ) from None
+    from assistant.nlu.runtime import DEFAULT_MODEL_DIR
+
+    intents = load_intents(args.intents)
+    results = benchmark(
+        intents,
+        args.model or DEFAULT_MODEL_DIR,
+        args.data or data_dir(),
+        say=lambda m: print(f"== {m}", file=sys.stderr),
+    )
+    report = markdown(results, "assistant bench nlu")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    if args.json:
+        _print_json({"results": [r.to_dict() for r in results]})
+    else:
+        print(report)
+    return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    try:
+        from assistant.train.pipeline import TrainingPlan, run
+        from assistant.train.trainer import ProgressBar
+    except ImportError as error:
+        raise AssistantError(
+            f"training needs the [train] extra ({error.name} is missing): pip install -e '.[train]'"
+        ) from None
+
+    intents = load_intents(args.intents)
+    if args.device:
+        intents = intents.restricted_to(_profile(load_profiles(intents, args.profiles), args.device).domains)
+    plan = TrainingPlan.tiny() if args.tiny else TrainingPlan()
+    train_config = dataclasses.replace(plan.train, seed=args.seed, **({"steps": args.steps} if args.steps else {}))
+    plan = dataclasses.replace(
+        plan, corpus_seed=args.seed, train=train_config, **({"corpus_size": args.size} if args.size else {})
+    )
+    bar = ProgressBar(plan.train.steps)
+    started = time.perf_counter()
+    metadata = run(
+        plan, intents, args.out, args.data, progress=bar.update, stage=lambda m: print(f"== {m}", file=sys.stderr)
+    )
+    bar.close()
+    if args.json:
+        _print_json(metadata)
+        return 0
+    print(f"model written to {args.out} in {(time.perf_counter() - started) / 60:.1f} min")
+    print(f"{'variant':<14} {'KB':>6} {'intent acc':>10} {'frame acc':>9} {'oos recall':>10} {'p50 ms':>7}")
+    for variant, info in metadata["variants"].items():
+        m = metadata["metrics"][variant]["synthetic_validation"]
+        oos = "-" if m["oos_recall"] is None else f"{m['oos_recall']:.3f}"
+        print(
+            f"{variant:<14} {info['bytes'] / 1024:>6.0f} {m['intent_accuracy']:>10.3f} {m['frame_accuracy']:>9.3f} "
+            f"{oos:>10} {m['latency_ms_p50']:>7.2f}"
+        )
     return 0
 
 

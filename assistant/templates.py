@@ -214,3 +214,34 @@ def render_reply(node: Node, values: Mapping[str, str], rng: random.Random) -> s
         if text is not None:
             return text
     return None
+
+
+def format_template(node: Node) -> str:
+    """Template text for a tree: parse_template(format_template(n)) == n."""
+    if isinstance(node, Text):
+        return node.text
+    if isinstance(node, SlotRef):
+        return f"{{{node.name}}}"
+    if isinstance(node, RuleRef):
+        return f"<{node.name}>"
+    if isinstance(node, Sequence):
+        return "".join(format_template(item) for item in node.items)
+    options = [option for option in node.options if option != EMPTY]
+    inner = "|".join(format_template(option) for option in options)
+    return f"[{inner}]" if len(options) < len(node.options) else f"({inner})"
+
+
+def render_all(node: Node, values: Mapping[str, str], limit: int = 64) -> list[str]:
+    """Up to `limit` distinct texts of a reply template with these values, each
+    keeping every optional part whose values are known (as render_reply does)."""
+    texts: list[str] = []
+    for pieces in expand(node, {}):
+        names = {piece.name for piece in pieces if isinstance(piece, SlotRef)}
+        if not names <= values.keys():
+            continue
+        text = "".join(values[piece.name] if isinstance(piece, SlotRef) else piece for piece in pieces)
+        if text not in texts:
+            texts.append(text)
+        if len(texts) >= limit:
+            break
+    return texts

@@ -29,12 +29,12 @@ def test_hwu64_rows_become_typed_commands(write: Write, intents: IntentSet) -> N
     mapping = load_mapping(write("hwu64.yaml", MAPPING), intents)
     write(
         "hwu/alarm_set.csv",
-        'answerid;scenario;intent;answer_annotation;answer_from_anno;answer_from_user\n'
+        "answerid;scenario;intent;answer_annotation;answer_from_anno;answer_from_user\n"
         '1;alarm;set;"wake me up at [time : 7:30 am] [date : tomorrow]";x;x\n',
     )
     write(
         "hwu/weather_query.csv",
-        'answerid;scenario;intent;answer_annotation;answer_from_anno;answer_from_user\n'
+        "answerid;scenario;intent;answer_annotation;answer_from_anno;answer_from_user\n"
         '2;weather;query;"is it raining in [place_name : paris]";x;x\n',
     )
     commands = list(read_commands("hwu64", write("hwu/x.txt", "").parent, intents, mapping=mapping))
@@ -49,7 +49,12 @@ def test_hwu64_rows_become_typed_commands(write: Write, intents: IntentSet) -> N
 def test_slurp_uses_scenario_action_and_coarse_labels(write: Write, intents: IntentSet) -> None:
     mapping = load_mapping(write("hwu64.yaml", MAPPING), intents)
     lines = [
-        {"scenario": "iot", "action": "hue_lightoff", "intent": "ignored", "sentence_annotation": "lights off in the [house_place : kitchen]"},
+        {
+            "scenario": "iot",
+            "action": "hue_lightoff",
+            "intent": "ignored",
+            "sentence_annotation": "lights off in the [house_place : kitchen]",
+        },
         {"scenario": "audio", "action": "volume_mute", "intent": "ignored", "sentence_annotation": "be quiet"},
     ]
     path = write("devel.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
@@ -61,7 +66,9 @@ def test_slurp_uses_scenario_action_and_coarse_labels(write: Write, intents: Int
 def test_clinc_val_includes_out_of_scope(write: Write, intents: IntentSet) -> None:
     path = write(
         "clinc.json",
-        json.dumps({"train": [], "val": [["set a timer for 5 minutes", "timer"]], "oos_val": [["capital of peru?", "oos"]]}),
+        json.dumps(
+            {"train": [], "val": [["set a timer for 5 minutes", "timer"]], "oos_val": [["capital of peru?", "oos"]]}
+        ),
     )
     mapping = load_mapping(write("clinc150.yaml", "dataset: clinc150\nintents:\n  timer: timer.start\n"), intents)
     timer, oos = read_commands("clinc", path, intents, split="val", mapping=mapping)
@@ -70,7 +77,9 @@ def test_clinc_val_includes_out_of_scope(write: Write, intents: IntentSet) -> No
 
 
 def test_jsonl_and_its_errors_name_the_line(write: Write, intents: IntentSet) -> None:
-    good = write("good.jsonl", '{"text": "Lights on", "intent": "lights.on", "slots": {}}\n{"text": "hi", "intent": null}\n')
+    good = write(
+        "good.jsonl", '{"text": "Lights on", "intent": "lights.on", "slots": {}}\n{"text": "hi", "intent": null}\n'
+    )
     assert [c.intent for c in read_commands("jsonl", good, intents)] == ["lights.on", None]
     bad = write("bad.jsonl", '{"text": "ok", "intent": null}\n{"text": 3}\n')
     with pytest.raises(DatasetError, match=r"bad\.jsonl: line 2: expected"):
@@ -83,7 +92,7 @@ def test_jsonl_and_its_errors_name_the_line(write: Write, intents: IntentSet) ->
 def test_bad_mappings_are_refused(write: Write, intents: IntentSet) -> None:
     with pytest.raises(ConfigError, match=r"intents\.alarm_set: unknown intent 'alarm.start'"):
         load_mapping(write("m.yaml", "dataset: x\nintents:\n  alarm_set: alarm.start\n"), intents)
-    with pytest.raises(ConfigError, match="alarm.set has no slot 'clock'"):
+    with pytest.raises(ConfigError, match=r"alarm\.set has no slot 'clock'"):
         load_mapping(write("m.yaml", "dataset: x\nintents: {}\nslots:\n  alarm.set: {time: clock}\n"), intents)
 
 

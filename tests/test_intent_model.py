@@ -131,3 +131,26 @@ def test_the_runtime_refuses_incompatible_models(intents: IntentSet, tiny_model_
     (broken / "model.json").unlink()
     with pytest.raises(IncompatibleModel, match="no model here"):
         IntentModel.load(intents, broken)
+
+
+def test_padding_and_later_tokens_change_nothing(tiny_keras: tuple[Any, Any]) -> None:
+    """Masked keys must not leak through the softmax's normalisation: the same
+    prefix gives the same outputs whatever follows it or however long the padding."""
+    model, rows = tiny_keras
+    index = int(np.argmax(rows.prefix_length < rows.length))  # a row with a causal part
+    tokens, prefix, length = (
+        rows.tokens[index : index + 1],
+        rows.prefix_length[index : index + 1],
+        rows.length[index : index + 1],
+    )
+    full = model(tokens, prefix, length)
+    noisy = tokens.copy()
+    noisy[0, length[0] :] = 7  # garbage after the sequence
+    cut = tokens.copy()
+    cut[0, length[0] - 1] = 11  # a different last token: earlier positions must not see it
+    for other, positions in ((model(noisy, prefix, length), length[0]), (model(cut, prefix, length), length[0] - 1)):
+        np.testing.assert_allclose(other[0].numpy(), full[0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(other[1].numpy()[0, :positions], full[1].numpy()[0, :positions], atol=1e-5)
+        np.testing.assert_allclose(other[2].numpy()[0, :positions], full[2].numpy()[0, :positions], atol=1e-5)
+    trimmed = model(tokens[:, :32], prefix, length)
+    np.testing.assert_allclose(trimmed[0].numpy(), full[0].numpy(), atol=1e-5)

@@ -5,6 +5,7 @@ import random
 import pytest
 
 from assistant.errors import TemplateError
+from assistant.intents import IntentSet
 from assistant.templates import (
     Alternatives,
     RuleRef,
@@ -13,6 +14,7 @@ from assistant.templates import (
     Text,
     count_paths,
     expand,
+    format_template,
     parse_template,
     references,
     render_reply,
@@ -102,3 +104,11 @@ def test_reply_prefers_alternatives_that_mention_values() -> None:
     rng = random.Random(0)
     assert all(render_reply(node, {"level": "fifty percent"}, rng) == "Set to fifty percent." for _ in range(20))
     assert render_reply(node, {}, rng) == "Done."
+
+
+def test_format_template_round_trips(intents: IntentSet) -> None:
+    for intent in intents.intents:
+        for template in intent.templates:
+            assert parse_template(format_template(template.node)) == template.node
+    for node in intents.rules.values():
+        assert parse_template(format_template(node)) == node

@@ -19,7 +19,7 @@ from assistant.nlu.result import ParseResult
 from assistant.nlu.runtime import IntentModel
 from assistant.nlu.sequences import sentence_case
 from assistant.slot_types import Value
-from assistant.templates import render_reply
+from assistant.templates import render_all, render_reply
 
 MODEL, TEMPLATE, QUESTION = "model", "template", "question"
 
@@ -56,7 +56,9 @@ def compose_reply(
     said = {s.name: intent.slots[s.name].type.say(s.value) for s in frame.slots}
     results = {name: intent.result[name].say(value) for name, value in (outcome or {}).items() if name in intent.result}
     if model is not None and set(results) == set(intent.result):
-        text = model.write_reply(intent.name, {**said, **results})
+        values = {**said, **results}
+        drafts = [text for t in intents.replies(intent, "success") for text in render_all(t.node, values)]
+        text = model.write_reply(intent.name, values, drafts)
         if text is not None and mentions_all(text, said.values()):
             return Reply(text, MODEL, _ms(started))
     return Reply(template_reply(intents, intent, {**said, **results}, set(said), rng), TEMPLATE, _ms(started))

@@ -11,7 +11,9 @@ replying); after the prefix, attention is causal, as in a language model.
     lm:     <lm> human command text <end>   (unlabelled text: next-token head only)
 
 Attention masking is bounded (-10 before the softmax, then the masked weights are
-zeroed), because an additive mask of -1e4 or -1e9 ruins full-int8 calibration.
+zeroed and the rest renormalised), because an additive mask of -1e4 or -1e9 ruins
+full-int8 calibration. After renormalising, padding and later tokens have no
+influence at all, so the padded length never changes a result.
 """
 
 from __future__ import annotations
@@ -66,7 +68,10 @@ class Block(keras.layers.Layer):
         q, k, v = qkv[0], qkv[1], qkv[2]
         scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(head_size))  # (B, H, T, T)
         scores = scores + (1.0 - mask) * MASK_VALUE
-        weights = tf.nn.softmax(scores, axis=-1) * mask  # masked keys contribute nothing
+        # Zero the masked keys and renormalise, so that they change nothing: not the
+        # weights of the others either (padding and later tokens must not matter).
+        weights = tf.nn.softmax(scores, axis=-1) * mask
+        weights = weights / tf.reduce_sum(weights, axis=-1, keepdims=True)
         attended = tf.matmul(self.dropout(weights, training=training), v)  # (B, H, T, D)
         attended = tf.reshape(tf.transpose(attended, (0, 2, 1, 3)), (batch, length, c.d_model))
         x = x + self.dropout(self.projection(attended), training=training)
