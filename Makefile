@@ -7,7 +7,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 SYSTEM_PACKAGES = espeak-ng sox libportaudio2
-DEMO_DIR ?= build/demo
 
 .PHONY: setup system-packages demo test lint check clean
 
@@ -24,11 +23,8 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/assistant profiles
-	$(BIN)/assistant intents --device smartwatch
-	$(BIN)/assistant data generate --out $(DEMO_DIR)/corpus --seed 0
-	@echo
-	@echo "A few generated commands with their gold frames and replies:"
-	@head -n 5 $(DEMO_DIR)/corpus/validation.jsonl
+	$(BIN)/assistant parse --device smartwatch --file examples/smartwatch_commands.txt
+	$(BIN)/assistant parse --device smart_speaker --file examples/kitchen_commands.txt
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     data.set_defaults(run=lambda args: _usage(data))
 
     parse = commands.add_parser("parse", help="understand one command: intent, typed slots and reply")
-    parse.add_argument("text", help='the command, e.g. "set a timer for 25 minutes"')
+    parse.add_argument("text", nargs="?", help='the command, e.g. "set a timer for 25 minutes"')
+    parse.add_argument("--file", type=Path, help="parse every line of this file instead (- for standard input)")
     parse.add_argument("--device", default="smart_speaker", help="device profile (default: %(default)s)")
     parse.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     parse.add_argument("--variant", help="model variant (default: the device profile's)")
@@ -256,37 +257,59 @@ def _load_model(args: argparse.Namespace) -> tuple[Any, IntentSet, DeviceProfile
 def _run_parse(args: argparse.Namespace) -> int:
     from assistant.nlu.replies import compose_reply
 
+    if (args.text is None) == (args.file is None):
+        raise AssistantError("give either a command or --file")
     model, device_intents, _ = _load_model(args)
     allowed = {intent.name for intent in device_intents.intents}
-    frame = model.parse(args.text, allowed)
-    reply = compose_reply(device_intents, frame, model=model)
-    parsed = frame.to_dict()
-    output = {
-        "intent": parsed["intent"],
-        "slots": parsed["slots"],
-        "confidence": parsed["confidence"],
-        "reply": reply.text,
-        "latency_ms": round(frame.latency_ms + reply.latency_ms, 3),
-    }
-    if args.json:
-        _print_json(output)
-        return 0
-    print(f"transcript: {frame.text}")
-    print(f"intent:     {frame.intent or '(not understood)'}   confidence {frame.confidence:.3f}")
-    for slot in frame.slots:
-        print(f"  {slot.name} = {slot.value!r}   ({slot.raw!r})")
-    print(f"reply:      {reply.text}   [{reply.source}]")
-    print(f"latency:    parse {frame.latency_ms:.2f} ms, reply {reply.latency_ms:.2f} ms")
+    if args.file is None:
+        texts = [args.text]
+    else:
+        lines = sys.stdin.read() if str(args.file) == "-" else _read_text(args.file)
+        texts = [line.strip() for line in lines.splitlines() if line.strip() and not line.startswith("#")]
+    for text in texts:
+        frame = model.parse(text, allowed)
+        reply = compose_reply(device_intents, frame, model=model)
+        if args.json:
+            parsed = frame.to_dict()
+            output = {
+                "intent": parsed["intent"],
+                "slots": parsed["slots"],
+                "confidence": parsed["confidence"],
+                "reply": reply.text if reply else None,
+                "latency_ms": round(frame.latency_ms + (reply.latency_ms if reply else 0.0), 3),
+            }
+            print(json.dumps(output, ensure_ascii=False, indent=None if args.file else 2))
+            continue
+        print(f"> {text}")
+        slots = ", ".join(f"{s.name}={s.value!r}" for s in frame.slots)
+        print(f"  {frame.intent or '(not understood)'} {slots}  confidence {frame.confidence:.2f}")
+        if reply is None:
+            print(f"  reply: (states what the device reports)  [parse {frame.latency_ms:.1f} ms]")
+        else:
+            timing = f"parse {frame.latency_ms:.1f} ms, reply {reply.latency_ms:.1f} ms"
+            print(f"  reply: {reply.text}  [{reply.source}; {timing}]")
     return 0
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise AssistantError(f"{path}: cannot read ({error.strerror})") from error
+
+
 def _run_eval(args: argparse.Namespace) -> int:
-    from assistant.datasets import read_commands
+    from assistant.datasets import data_dir, read_commands, training_texts
     from assistant.evaluation import evaluate
 
     model, device_intents, profile = _load_model(args)
     allowed = {intent.name for intent in device_intents.intents}
     commands = [c.within(allowed) for c in read_commands(args.format, args.dataset, model.intents, args.split)]
+    excluded = 0
+    if args.format in ("slurp", "hwu64", "clinc"):  # never score on sentences the model was trained on
+        seen = training_texts(model.metadata, model.intents, data_dir())
+        kept = [c for c in commands if c.text not in seen]
+        excluded, commands = len(commands) - len(kept), kept
     mistakes: list[str] = []
 
     def note(command: Any, result: Any) -> None:
@@ -299,6 +322,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         _print_json(report.to_dict())
         return 0
     print(f"{args.format} {args.dataset} on {profile.name} ({model.variant})")
+    if excluded:
+        print(f"  ({excluded} commands left out: the model was trained on the same sentences)")
     for key, value in report.to_dict().items():
         print(f"  {key:<18} {'-' if value is None else value}")
     for line in mistakes:
@@ -309,7 +334,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 def _run_bench(args: argparse.Namespace) -> int:
     try:
         from assistant.benchmarks.nlu import benchmark, markdown
-        from assistant.train.human import data_dir
+        from assistant.datasets import data_dir
     except ImportError as error:
         raise AssistantError(
             f"benchmarks need the [train] extra ({error.name} is missing): pip install -e '.[train]'"

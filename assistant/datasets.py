@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from assistant.slot_types import Value
 from assistant.textnorm import normalize
 
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+DATA_ENV = "ASSISTANT_DATA"  # a folder laid out like the shared data folder (hwu64/, slurp/, clinc150/)
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 FORMATS = ("synthetic", "jsonl", "hwu64", "slurp", "clinc")
 _ANNOTATION = re.compile(r"\[\s*([^\[\]:]+?)\s*:\s*([^\[\]]*?)\s*\]")
 
@@ -46,6 +49,11 @@ class LabelMapping:
     def answers(self, label: str) -> tuple[str, ...]:
         """Our intents for `label`; empty when the label is out of scope for us."""
         return self.intents.get(label, ())
+
+
+def data_dir() -> Path:
+    """Where the public corpora are: $ASSISTANT_DATA, else the shared folder beside the project."""
+    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR)
 
 
 def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
@@ -232,3 +240,16 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(data, dict):
                 raise DatasetError(f"{path}: line {number}: expected a JSON object")
             yield number, data
+
+
+def training_texts(metadata: dict[str, Any], intents: IntentSet, data_root: Path) -> set[str]:
+    """The human commands a model was trained on, read again from `data_root` at
+    the paths its model.json records (empty when they are not on this machine). SLURP devel
+    shares sentences with HWU64 train; a fair score leaves those out."""
+    texts: set[str] = set()
+    human = metadata.get("training", {}).get("human_data", {})
+    for key, format_name, split in (("hwu64_train", "hwu64", None), ("clinc150_train", "clinc", "train")):
+        path = data_root / human.get(key, {}).get("path", "")
+        if key in human and path.exists():
+            texts.update(command.text for command in read_commands(format_name, path, intents, split))
+    return texts

@@ -154,3 +154,31 @@ def test_padding_and_later_tokens_change_nothing(tiny_keras: tuple[Any, Any]) ->
         np.testing.assert_allclose(other[2].numpy()[0, :positions], full[2].numpy()[0, :positions], atol=1e-5)
     trimmed = model(tokens[:, :32], prefix, length)
     np.testing.assert_allclose(trimmed[0].numpy(), full[0].numpy(), atol=1e-5)
+
+
+def test_replies_ask_refuse_or_confirm_what_was_understood(intents: IntentSet, tiny_model_dir: Path) -> None:
+    from assistant.nlu.replies import QUESTION, TEMPLATE, compose_reply
+    from assistant.nlu.result import ParseResult, SlotValue
+
+    model = IntentModel.load(intents, tiny_model_dir, "int8")
+    rng = __import__("random").Random(0)
+    missing = ParseResult("set a timer", "timer.start", (), 0.9, 1.0)
+    assert (
+        compose_reply(intents, missing, model=model, rng=rng).text
+        in intents.intent("timer.start").slots["duration"].ask
+    )
+    assert compose_reply(intents, missing, model=model, rng=rng).source == QUESTION
+    nothing = ParseResult("what is the capital of peru", None, (), 0.1, 1.0)
+    replies = {t.text for t in intents.default_replies["not_understood"]}
+    refusal = compose_reply(intents, nothing, model=model, rng=rng)
+    assert refusal is not None and refusal.text in replies
+    # the tiny model writes nonsense; a reply that does not state the value is replaced by a template
+    timer = ParseResult("x", "timer.start", (SlotValue("duration", 300, "five minutes", 0, 1),), 0.9, 1.0)
+    reply = compose_reply(intents, timer, model=model, rng=rng)
+    assert reply is not None and "five minutes" in reply.text.lower()
+    assert reply.source in (TEMPLATE, "model")
+    # values the action reports are needed before a reply can state them
+    clock = ParseResult("what time is it", "clock.time", (), 0.9, 1.0)
+    assert compose_reply(intents, clock, model=model, rng=rng) is None
+    told = compose_reply(intents, clock, {"time": "07:30"}, model=model, rng=rng)
+    assert told is not None and "seven thirty" in told.text.lower()

@@ -65,7 +65,8 @@ def evaluation_sets(
         sets["SLURP devel, all"] = commands
     clinc = data_root / "clinc150/data_trainval.json"
     if clinc.is_file():
-        sets["CLINC150 val + oos_val"] = list(read_commands("clinc", clinc, intents, split="val"))
+        commands = [c for c in read_commands("clinc", clinc, intents, split="val") if c.text not in human_train_texts]
+        sets["CLINC150 val + oos_val"] = commands
     return sets
 
 
@@ -149,8 +150,8 @@ def benchmark(
     sets = evaluation_sets(intents, data_root, seed, human)
     say("data: " + ", ".join(f"{name} ({len(c)})" for name, c in sets.items()))
     results: list[SystemResult] = []
-    for variant in ("int8", "float32"):
-        if variant in model.metadata["variants"]:
+    for variant in ("int8", "dynamic_int8", "float32"):
+        if (model_dir / model.metadata["variants"][variant]["file"]).is_file():
             say(f"ours, {variant}")
             results += run_system(f"ours {variant}", our_model(intents, model_dir, variant), sets)
     say("TF-IDF + logistic regression")

@@ -22,6 +22,7 @@ from assistant.slot_types import Value
 from assistant.templates import render_all, render_reply
 
 MODEL, TEMPLATE, QUESTION = "model", "template", "question"
+DRAFTS = 6  # renderings of each reply template offered to the model as drafts
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ def compose_reply(
     outcome: Mapping[str, Value] | None = None,
     model: IntentModel | None = None,
     rng: random.Random | None = None,
-) -> Reply:
+) -> Reply | None:
     """The reply to `frame` after the device acted; `outcome` holds the action's
-    result values (the intent's `result` fields)."""
+    result values (the intent's `result` fields). None when the reply can only
+    state values the action has not supplied ("It's {time}.")."""
     started = time.perf_counter()
     rng = rng or random.Random()
     if frame.intent is None:
@@ -57,24 +59,26 @@ def compose_reply(
     results = {name: intent.result[name].say(value) for name, value in (outcome or {}).items() if name in intent.result}
     if model is not None and set(results) == set(intent.result):
         values = {**said, **results}
-        drafts = [text for t in intents.replies(intent, "success") for text in render_all(t.node, values)]
+        drafts = [text for t in intents.replies(intent, "success") for text in render_all(t.node, values, DRAFTS)]
         text = model.write_reply(intent.name, values, drafts)
         if text is not None and mentions_all(text, said.values()):
             return Reply(text, MODEL, _ms(started))
-    return Reply(template_reply(intents, intent, {**said, **results}, set(said), rng), TEMPLATE, _ms(started))
+    text = template_reply(intents, intent, {**said, **results}, set(said), rng)
+    if text is None:
+        return None
+    return Reply(text, TEMPLATE, _ms(started))
 
 
 def template_reply(
     intents: IntentSet, intent: Intent, values: Mapping[str, str], confirm: set[str], rng: random.Random
-) -> str:
+) -> str | None:
     """A success template with these values, preferring one that states all of `confirm`."""
     rendered = [render_reply(t.node, values, rng) for t in intents.replies(intent, "success")]
     usable = [text for text in rendered if text is not None]
     complete = [text for text in usable if mentions_all(text, [values[n] for n in confirm])]
     if complete or usable:
         return sentence_case(rng.choice(complete or usable))
-    default = [render_reply(t.node, {}, rng) for t in intents.default_replies["success"]]
-    return rng.choice([text for text in default if text])
+    return None  # every reply states a value only the device's action can supply
 
 
 def mentions_all(text: str, values: Any) -> bool:

@@ -96,7 +96,13 @@ class IntentModel:
                 f"{directory}: the model was not trained on {', '.join(missing[:5])}"
                 f"{' and more' if len(missing) > 5 else ''}; retrain it with `assistant train`"
             )
-        interpreter = load_interpreter(directory / metadata["variants"][variant]["file"], threads)
+        model_file = directory / metadata["variants"][variant]["file"]
+        if not model_file.is_file():
+            raise IncompatibleModel(
+                f"{model_file}: the {variant} variant is not here (not every variant is shipped); "
+                f"`assistant train --out {directory}` writes all of them"
+            )
+        interpreter = load_interpreter(model_file, threads)
         return cls(directory, metadata, tokenizer, interpreter, intents, variant)
 
     def run(self, ids: list[int], prefix_length: int) -> ModelOutputs:

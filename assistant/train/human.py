@@ -12,27 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.datasets import mapping_for, read_commands
+from assistant.datasets import DATA_ENV, mapping_for, read_commands
 from assistant.intents import IntentSet
 from assistant.textnorm import normalize
 from assistant.train.data import RowBuilder
 
 log = logging.getLogger(__name__)
 
-DATA_ENV = "ASSISTANT_DATA"  # a folder laid out like the shared data folder
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 HWU64_TRAIN = Path("hwu64/train")
 CLINC = Path("clinc150/data_trainval.json")
 SLURP_TEXT = Path("slurp/lm.txt")
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR)
 
 
 def add_human_data(
@@ -42,7 +35,8 @@ def add_human_data(
     text_lines: int,
     say: Callable[[str], None] = log.info,
 ) -> dict[str, object]:
-    """Add every available corpus to `builder`; return what was used, for model.json."""
+    """Add every available corpus to `builder`; return what was used, for model.json
+    (paths relative to the data folder, so the record holds on any machine)."""
     used: dict[str, object] = {}
     known = {intent.name for intent in intents.intents}
     hwu = root / HWU64_TRAIN
@@ -56,7 +50,7 @@ def add_human_data(
                 continue
             builder.add_parse(command.text, command.intent, dict(command.spans or {}))
             counts["negative" if command.intent is None else "in scope"] += 1
-        used["hwu64_train"] = {"path": str(hwu), "rows": dict(counts), "hash": _hash_folder(hwu)}
+        used["hwu64_train"] = {"path": str(HWU64_TRAIN), "rows": dict(counts), "hash": _hash_folder(hwu)}
     else:
         say(f"HWU64 not found at {hwu}: training without it (set {DATA_ENV} to a copy)")
     clinc = root / CLINC
@@ -69,7 +63,7 @@ def add_human_data(
                 continue
             builder.add_parse(command.text, command.intent, None if command.intent else {})
             counts["negative" if command.intent is None else "in scope"] += 1
-        used["clinc150_train"] = {"path": str(clinc), "rows": dict(counts), "hash": _hash_file(clinc)}
+        used["clinc150_train"] = {"path": str(CLINC), "rows": dict(counts), "hash": _hash_file(clinc)}
     else:
         say(f"CLINC150 not found at {clinc}: training without it")
     slurp = root / SLURP_TEXT
@@ -78,7 +72,7 @@ def add_human_data(
         for line in lines:
             if line:
                 builder.add_text(line)
-        used["slurp_lm_text"] = {"path": str(slurp), "rows": len(lines), "hash": _hash_file(slurp)}
+        used["slurp_lm_text"] = {"path": str(SLURP_TEXT), "rows": len(lines), "hash": _hash_file(slurp)}
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
     return used

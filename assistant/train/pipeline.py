@@ -29,6 +29,7 @@ import sentencepiece as spm
 
 from assistant import __version__
 from assistant.datagen import VALIDATION, CorpusGenerator, Example, corpus_fingerprint
+from assistant.datasets import data_dir
 from assistant.evaluation import LabelledCommand, evaluate
 from assistant.intents import IntentSet
 from assistant.nlu.labels import LabelSet
@@ -36,7 +37,7 @@ from assistant.nlu.runtime import MODEL_FORMAT, MODEL_FORMAT_VERSION, IntentMode
 from assistant.nlu.tokenizer import Tokenizer, intent_label, value_label
 from assistant.train.data import RowBuilder, add_corpus
 from assistant.train.export import FILE_NAMES, VARIANTS, export
-from assistant.train.human import add_human_data, data_dir
+from assistant.train.human import add_human_data
 from assistant.train.model import ModelConfig, count_parameters
 from assistant.train.trainer import TrainConfig, train
 

@@ -1,0 +1,77 @@
+"""The shipped model, end to end: what a user gets right after install."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from assistant.cli import main
+from assistant.intents import IntentSet
+from assistant.nlu.runtime import IntentModel
+from assistant.profiles import DeviceProfile
+
+COMMANDS: list[tuple[str, str, str | None, dict[str, Any]]] = [
+    ("smartwatch", "set a timer for 25 minutes", "timer.start", {"duration": 1500}),
+    ("smartwatch", "start a pasta timer for nine minutes", "timer.start", {"name": "pasta", "duration": 540}),
+    ("smartwatch", "wake me up at 6:45 tomorrow", "alarm.set", {"time": "06:45", "date": "tomorrow"}),
+    ("smartwatch", "what's my heart rate", "watch.heart_rate", {}),
+    ("smartwatch", "set screen brightness to 40%", "watch.brightness", {"level": 40}),
+    ("smartwatch", "turn on the flashlight", "watch.flashlight_on", {}),
+    ("smartwatch", "what's the capital of peru", None, {}),
+    ("smartwatch", "send an email to john", None, {}),
+    ("smartwatch", "preheat the oven to 180 degrees", None, {}),  # a watch has no oven
+    ("oven", "preheat the oven to 180 degrees on fan", "oven.preheat", {"temperature": 180, "mode": "fan"}),
+    ("fridge", "set the freezer to minus eighteen", "fridge.set_freezer_temperature", {"temperature": -18}),
+    ("coffee_maker", "can i get a large latte with some milk", "coffee.orderDrink",
+     {"size": "large", "coffeeDrink": "latte", "milkAmount": "some milk"}),
+    ("washing_machine", "start a cotton wash at forty degrees", "washer.start", {"program": "cotton", "temperature": 40}),
+    ("smart_light", "turn off the kitchen lights", "lights.off", {"room": "kitchen"}),
+    ("robot_vacuum", "vacuum the living room", "vacuum.clean_room", {"room": "living_room"}),
+    ("thermostat", "set the heating to 21.5 degrees", "thermostat.set", {"temperature": 21.5}),
+    ("smart_speaker", "what time is it", "clock.time", {}),
+    ("smart_speaker", "order a pizza", None, {}),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def models(intents: IntentSet) -> dict[str, IntentModel]:
+    return {variant: IntentModel.load(intents, variant=variant) for variant in ("int8", "dynamic_int8")}
+
+
+@pytest.mark.parametrize("variant", ["int8", "dynamic_int8"])
+@pytest.mark.parametrize(("device", "text", "intent", "slots"), COMMANDS, ids=[c[1] for c in COMMANDS])
+def test_the_shipped_model_understands_everyday_commands(
+    models: dict[str, IntentModel],
+    profiles: dict[str, DeviceProfile],
+    intents: IntentSet,
+    variant: str,
+    device: str,
+    text: str,
+    intent: str | None,
+    slots: dict[str, Any],
+) -> None:
+    allowed = {i.name for i in intents.restricted_to(profiles[device].domains).intents}
+    result = models[variant].parse(text, allowed)
+    assert result.intent == intent
+    assert {s.name: s.value for s in result.slots} == slots
+
+
+def test_the_shipped_model_is_small_and_describes_itself(models: dict[str, IntentModel]) -> None:
+    metadata = models["int8"].metadata
+    for info in metadata["variants"].values():
+        assert info["bytes"] <= 1.5 * 1024 * 1024 or info["file"].endswith("float32.tflite")
+    assert metadata["parameters"] < 2_000_000
+    assert metadata["metrics"]["int8"]["synthetic_validation"]["intent_accuracy"] > 0.9
+
+
+def test_parse_json_is_the_documented_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "set a timer for 25 minutes", "--device", "smartwatch", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert list(output) == ["intent", "slots", "confidence", "reply", "latency_ms"]
+    assert output["intent"] == "timer.start"
+    assert output["slots"] == {"duration": {"value": 1500, "raw": "twenty five minutes"}}
+    assert 0.5 < output["confidence"] <= 1.0
+    assert "twenty five minutes" in output["reply"].lower()
+    assert output["latency_ms"] > 0
