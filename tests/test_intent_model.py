@@ -182,3 +182,43 @@ def test_replies_ask_refuse_or_confirm_what_was_understood(intents: IntentSet, t
     assert compose_reply(intents, clock, model=model, rng=rng) is None
     told = compose_reply(intents, clock, {"time": "07:30"}, model=model, rng=rng)
     assert told is not None and "seven thirty" in told.text.lower()
+
+
+def test_training_resumes_where_it_stopped(intents: IntentSet, tmp_path: Path) -> None:
+    """A run stopped after a checkpoint and resumed ends with the same weights as
+    an uninterrupted run: same batches, same optimizer state, same seed."""
+    corpus = CorpusGenerator(intents, seed=4).generate(800)
+    labels = LabelSet.from_intents(intents)
+    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=200, seed=4)
+    config = ModelConfig(vocab_size=tokenizer.size, n_intents=len(labels.intents), n_tags=labels.n_tags,
+                         d_model=16, n_layers=1, n_heads=2, d_ff=32)  # fmt: skip
+    builder = RowBuilder(tokenizer, labels, config.max_len)
+    add_corpus(builder, corpus.examples, intents, reply_share=0.5, seed=4)
+    rows = builder.build()
+    plan = TrainConfig(steps=12, checkpoint_every=6, batch_size=16)
+    straight = train(rows, config, plan, tmp_path / "a")
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_checkpoint(step: int, losses: dict[str, float]) -> None:
+        if step == 7:
+            raise Interrupted  # step 6 was checkpointed; step 7 is lost, as in a crash
+
+    with pytest.raises(Interrupted):
+        train(rows, config, plan, tmp_path / "b", stop_after_checkpoint)
+    resumed = train(rows, config, plan, tmp_path / "b")
+    for a, b in zip(straight.weights, resumed.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_a_coarse_label_trains_the_total_probability_of_its_intents() -> None:
+    import tensorflow as tf
+
+    from assistant.train.trainer import set_cross_entropy
+
+    logits = tf.constant([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    accepted = tf.constant([[1, 0, 0], [0, 1, 1], [0, 0, 0]], tf.uint8)  # one, two, no answers
+    probabilities = tf.nn.softmax(logits).numpy()
+    expected = (-np.log(probabilities[0, 0]) - np.log(probabilities[1, 1] + probabilities[1, 2])) / 2
+    assert float(set_cross_entropy(logits, accepted)) == pytest.approx(expected, rel=1e-5)

@@ -148,8 +148,11 @@ class IntentModel:
             if score > best_score:
                 best_intent, best_score, best_tags = name, score, tags
         confidence = math.exp(best_score) if best_intent else 0.0
+        # "none" competes with intents, not with whole frames: the tags' probability
+        # would otherwise count against every command that has slots.
         none_score = float(intent_scores[self.labels.intent_index(None)])
-        if best_intent is None or none_score > best_score or confidence < self.threshold:
+        best_intent_score = float(intent_scores[self.labels.intent_index(best_intent)]) if best_intent else -math.inf
+        if best_intent is None or none_score > best_intent_score or confidence < self.threshold:
             return ParseResult(text, None, (), confidence, _ms(started))
         values = self._slot_values(best_intent, text, encoding.offsets, best_tags)
         return ParseResult(text, best_intent, values, confidence, _ms(started))

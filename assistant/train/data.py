@@ -1,15 +1,16 @@
 """Training tensors: corpus examples and human text turned into fixed-length rows.
 
 Every row carries the inputs (tokens, prefix length, length) and three kinds of
-targets, each -1 where it does not apply: the intent class (parse rows), a slot
-tag per transcript token (parse rows with slot spans), and the next token
-(reply and lm rows).
+targets: the intents that answer it (parse rows; usually one, several when a
+data set's label is coarser than ours, none for other rows), a slot tag per
+transcript token (parse rows with slot spans; -1 elsewhere), and the next token
+(reply and lm rows; -1 elsewhere).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ class Rows:
     tokens: np.ndarray  # (N, T) int32
     prefix_length: np.ndarray  # (N,) int32
     length: np.ndarray  # (N,) int32
-    intent: np.ndarray  # (N,) int32, IGNORE for rows that are not parses
+    intents: np.ndarray  # (N, I) uint8: 1 for every intent that answers the row
     tags: np.ndarray  # (N, T) int32
     next_token: np.ndarray  # (N, T) int32
 
@@ -44,7 +45,7 @@ class Rows:
         return Rows(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
 
 
-_FIELDS = ("tokens", "prefix_length", "length", "intent", "tags", "next_token")
+_FIELDS = ("tokens", "prefix_length", "length", "intents", "tags", "next_token")
 
 
 class RowBuilder:
@@ -55,10 +56,13 @@ class RowBuilder:
         self.labels = labels
         self.max_len = max_len
         self.too_long = 0
-        self._rows: list[tuple[list[int], int, int, list[int], list[int]]] = []
+        self._rows: list[tuple[list[int], int, list[int], list[int], list[int]]] = []
 
-    def add_parse(self, text: str, intent: str | None, spans: Mapping[str, tuple[int, int]] | None) -> None:
-        """A parse row; `spans` maps slot name to character span, None when unknown
+    def add_parse(
+        self, text: str, intent: str | Collection[str] | None, spans: Mapping[str, tuple[int, int]] | None
+    ) -> None:
+        """A parse row. `intent` is one intent, None (out of scope), or several that
+        all answer it; `spans` maps slot name to character span, None when unknown
         (data sets without slot labels train the intent only)."""
         ids, encoding = parse_prefix(self.tokenizer, text)
         tags = [IGNORE] * len(ids)
@@ -72,24 +76,25 @@ class RowBuilder:
                 ]
                 for k, position in enumerate(covered):
                     tags[position] = self.labels.begin_tag(name) if k == 0 else self.labels.inside_tag(name)
-        self._add(ids, len(ids), self.labels.intent_index(intent), tags, [])
+        names = [intent] if intent is None or isinstance(intent, str) else sorted(intent)
+        self._add(ids, len(ids), [self.labels.intent_index(name) for name in names], tags, [])
 
     def add_reply(self, intent: str, values: Mapping[str, str], reply: str) -> None:
         prefix = reply_prefix(self.tokenizer, intent, values)
         target = reply_target(self.tokenizer, reply)
         ids = prefix + target
         next_token = [IGNORE] * (len(prefix) - 1) + target
-        self._add(ids, len(prefix), IGNORE, [], next_token)
+        self._add(ids, len(prefix), [], [], next_token)
 
     def add_text(self, text: str) -> None:
         ids = lm_sequence(self.tokenizer, text)
-        self._add(ids, 1, IGNORE, [], ids[1:])
+        self._add(ids, 1, [], [], ids[1:])
 
-    def _add(self, ids: list[int], prefix: int, intent: int, tags: list[int], next_token: list[int]) -> None:
+    def _add(self, ids: list[int], prefix: int, intents: list[int], tags: list[int], next_token: list[int]) -> None:
         if len(ids) > self.max_len:
             self.too_long += 1
             return
-        self._rows.append((ids, prefix, intent, tags, next_token))
+        self._rows.append((ids, prefix, intents, tags, next_token))
 
     def build(self) -> Rows:
         n, t = len(self._rows), self.max_len
@@ -97,15 +102,15 @@ class RowBuilder:
             tokens=np.zeros((n, t), np.int32),
             prefix_length=np.zeros(n, np.int32),
             length=np.zeros(n, np.int32),
-            intent=np.full(n, IGNORE, np.int32),
+            intents=np.zeros((n, len(self.labels.intents)), np.uint8),
             tags=np.full((n, t), IGNORE, np.int32),
             next_token=np.full((n, t), IGNORE, np.int32),
         )
-        for i, (ids, prefix, intent, tags, next_token) in enumerate(self._rows):
+        for i, (ids, prefix, intents, tags, next_token) in enumerate(self._rows):
             rows.tokens[i, : len(ids)] = ids
             rows.prefix_length[i] = prefix
             rows.length[i] = len(ids)
-            rows.intent[i] = intent
+            rows.intents[i, intents] = 1
             rows.tags[i, : len(tags)] = tags
             rows.next_token[i, : len(next_token)] = next_token
         return rows

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.datasets import DATA_ENV, mapping_for, read_commands
+from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
 from assistant.textnorm import normalize
 from assistant.train.data import RowBuilder
@@ -33,10 +34,15 @@ def add_human_data(
     intents: IntentSet,
     root: Path,
     text_lines: int,
+    repeat_in_scope: int = 1,
     say: Callable[[str], None] = log.info,
 ) -> dict[str, object]:
     """Add every available corpus to `builder`; return what was used, for model.json
-    (paths relative to the data folder, so the record holds on any machine)."""
+    (paths relative to the data folder, so the record holds on any machine).
+
+    Labels we do not handle outnumber those we do about six to one in these
+    corpora; `repeat_in_scope` repeats the in-scope commands so that human
+    phrasing is not learned as a sign of "not understood"."""
     used: dict[str, object] = {}
     known = {intent.name for intent in intents.intents}
     hwu = root / HWU64_TRAIN
@@ -45,11 +51,12 @@ def add_human_data(
         mapping = mapping_for("hwu64", intents)
         for command in read_commands("hwu64", hwu, intents, mapping=mapping):
             command = command.within(known)
-            if command.alternatives:
-                counts["ambiguous (not trained)"] += 1
-                continue
-            builder.add_parse(command.text, command.intent, dict(command.spans or {}))
-            counts["negative" if command.intent is None else "in scope"] += 1
+            answers = _answers(command)
+            for _ in range(1 if command.intent is None else repeat_in_scope):
+                builder.add_parse(
+                    command.text, answers, dict(command.spans or {}) if not command.alternatives else None
+                )
+            counts[_kind(command)] += 1
         used["hwu64_train"] = {"path": str(HWU64_TRAIN), "rows": dict(counts), "hash": _hash_folder(hwu)}
     else:
         say(f"HWU64 not found at {hwu}: training without it (set {DATA_ENV} to a copy)")
@@ -58,11 +65,9 @@ def add_human_data(
         counts = Counter()
         for command in read_commands("clinc", clinc, intents, split="train"):
             command = command.within(known)
-            if command.alternatives:
-                counts["ambiguous (not trained)"] += 1
-                continue
-            builder.add_parse(command.text, command.intent, None if command.intent else {})
-            counts["negative" if command.intent is None else "in scope"] += 1
+            for _ in range(1 if command.intent is None else repeat_in_scope):
+                builder.add_parse(command.text, _answers(command), None if command.intent else {})
+            counts[_kind(command)] += 1
         used["clinc150_train"] = {"path": str(CLINC), "rows": dict(counts), "hash": _hash_file(clinc)}
     else:
         say(f"CLINC150 not found at {clinc}: training without it")
@@ -76,6 +81,20 @@ def add_human_data(
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
     return used
+
+
+def _answers(command: LabelledCommand) -> str | set[str] | None:
+    """The row's intent target: a coarse label trains the total probability of
+    every intent it may mean."""
+    if command.alternatives:
+        return {str(command.intent), *command.alternatives}
+    return command.intent
+
+
+def _kind(command: LabelledCommand) -> str:
+    if command.intent is None:
+        return "negative"
+    return "in scope, several intents" if command.alternatives else "in scope"
 
 
 def _hash_file(path: Path) -> str:

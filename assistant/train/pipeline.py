@@ -56,6 +56,7 @@ class TrainingPlan:
     max_eval: int = 4000  # validation commands scored per variant
     human_data: bool = True  # HWU64, CLINC150 and SLURP text from the data folder, where present
     text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
+    human_repeat: int = 3  # times each in-scope human command is seen per epoch
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -100,7 +101,7 @@ def run(
     if plan.human_data:
         root = data_root or data_dir()
         stage(f"human data: from {root}")
-        human = add_human_data(builder, intents, root, plan.text_lines, say=stage)
+        human = add_human_data(builder, intents, root, plan.text_lines, plan.human_repeat, say=stage)
     rows = builder.build()
     stage(f"rows: {len(rows):,} ({builder.too_long} too long for {model_config.max_len} tokens)")
 

@@ -1,8 +1,9 @@
 """The training loop: deterministic for a seed, resumable from checkpoints, with progress.
 
 Losses, each averaged over the positions where its target applies:
-intent cross-entropy (parse rows), slot-tag cross-entropy (parse rows with
-spans) and next-token cross-entropy (reply and unlabelled-text rows).
+intent cross-entropy (parse rows; where several intents answer a row, the loss
+is on their total probability), slot-tag cross-entropy (parse rows with spans)
+and next-token cross-entropy (reply and unlabelled-text rows).
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ def masked_cross_entropy(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(losses * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
+def set_cross_entropy(logits: tf.Tensor, accepted: tf.Tensor) -> tf.Tensor:
+    """Mean of -log(total probability of the accepted classes) over rows that accept any."""
+    accepted = tf.cast(accepted, tf.bool)
+    has_target = tf.cast(tf.reduce_any(accepted, axis=-1), tf.float32)
+    log_total = tf.reduce_logsumexp(logits, axis=-1)
+    log_accepted = tf.reduce_logsumexp(tf.where(accepted, logits, -1e9), axis=-1)
+    return tf.reduce_sum((log_total - log_accepted) * has_target) / tf.maximum(tf.reduce_sum(has_target), 1.0)
+
+
 def train(
     rows: Rows,
     model_config: ModelConfig,
@@ -89,7 +99,10 @@ def train(
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay, clipnorm=1.0)
     optimizer.build(model.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    # Dropout's random state lives outside the model's weights; keep it too, so a
+    # resumed run draws the same masks an uninterrupted one would.
+    dropout_states = [layer.seed_generator.state.value for layer in _dropout_layers(model)]
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, dropout=dropout_states)
     manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=2)
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
@@ -100,7 +113,7 @@ def train(
         with tf.GradientTape() as tape:
             intent, tags, next_token = model(batch["tokens"], batch["prefix_length"], batch["length"], training=True)
             losses = {
-                "intent": masked_cross_entropy(intent, batch["intent"]),
+                "intent": set_cross_entropy(intent, batch["intents"]),
                 "tags": masked_cross_entropy(tags, batch["tags"]),
                 "lm": masked_cross_entropy(next_token, batch["next_token"]),
             }
@@ -128,7 +141,14 @@ def train(
     return model
 
 
-_INPUTS = ("tokens", "prefix_length", "length", "intent", "tags", "next_token")
+def _dropout_layers(layer: keras.layers.Layer) -> list[keras.layers.Dropout]:
+    found = [layer] if isinstance(layer, keras.layers.Dropout) else []
+    for child in layer._layers if hasattr(layer, "_layers") else []:
+        found += _dropout_layers(child)
+    return found
+
+
+_INPUTS = ("tokens", "prefix_length", "length", "intents", "tags", "next_token")
 
 
 BUCKET_BATCHES = 50  # batches drawn together and grouped by length, to cut padding
