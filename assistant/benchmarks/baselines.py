@@ -67,17 +67,12 @@ class HassilBaseline:
         self.intents = Intents.from_dict(_hassil_dict(intents))
 
     def parse(self, text: str, allowed: set[str] | None = None) -> ParseResult:
-        from hassil import recognize_best
+        from hassil import recognize_all
 
         started = time.perf_counter()
         text = normalize(text)
-        names = allowed if allowed is not None else None
-        result = recognize_best(text, self.intents, intent_context=None, best_slot_name=None) if names is None else None
-        if names is not None:
-            from hassil import recognize_all
-
-            matches = [r for r in recognize_all(text, self.intents) if r.intent.name in names]
-            result = _most_literal(matches)
+        matches = [r for r in recognize_all(text, self.intents) if allowed is None or r.intent.name in allowed]
+        result = _most_literal(matches)
         if result is None:
             return ParseResult(text, None, (), 0.0, (time.perf_counter() - started) * 1000)
         intent = self.definitions.intent(result.intent.name)
