@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +334,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 def _run_bench(args: argparse.Namespace) -> int:
     try:
-        from assistant.benchmarks.nlu import benchmark, markdown
+        from assistant.benchmarks.nlu import benchmark, markdown, plot
         from assistant.datasets import data_dir
     except ImportError as error:
         raise AssistantError(
@@ -342,17 +343,24 @@ def _run_bench(args: argparse.Namespace) -> int:
     from assistant.nlu.runtime import DEFAULT_MODEL_DIR
 
     intents = load_intents(args.intents)
-    results = benchmark(
+    results, replies = benchmark(
         intents,
         args.model or DEFAULT_MODEL_DIR,
         args.data or data_dir(),
         say=lambda m: print(f"== {m}", file=sys.stderr),
     )
-    report = markdown(results, "assistant bench nlu")
+    image = args.out.with_suffix(".png")
+    command = (
+        " ".join(["assistant", *sys.argv[1:]])
+        if sys.argv and sys.argv[0].endswith("assistant")
+        else "assistant bench nlu"
+    )
+    report = markdown(results, command, image.name, replies)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
+    plot(results, image)
     if args.json:
-        _print_json({"results": [r.to_dict() for r in results]})
+        _print_json({"results": [r.to_dict() for r in results], "replies": [asdict(t) for t in replies]})
     else:
         print(report)
     return 0

@@ -11,7 +11,7 @@ from assistant.intents import IntentSet
 pytest.importorskip("hassil", reason="the [train] extra provides hassil")
 pytest.importorskip("sklearn", reason="the [train] extra provides scikit-learn")
 
-from assistant.benchmarks.baselines import HassilBaseline, TfidfBaseline  # noqa: E402
+from assistant.benchmarks.baselines import HassilBaseline, TfidfBaseline
 
 
 def test_hassil_matches_template_sentences_with_typed_slots(intents: IntentSet) -> None:

@@ -222,3 +222,22 @@ def test_a_coarse_label_trains_the_total_probability_of_its_intents() -> None:
     probabilities = tf.nn.softmax(logits).numpy()
     expected = (-np.log(probabilities[0, 0]) - np.log(probabilities[1, 1] + probabilities[1, 2])) / 2
     assert float(set_cross_entropy(logits, accepted)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_value_may_run_past_its_tagged_span_but_not_into_another_slot(intents: IntentSet) -> None:
+    import itertools
+
+    def read(intent: str, slot: str, text: str, tagged: str, taken: set[int]) -> object:
+        words = text.split(" ")
+        starts = list(itertools.accumulate((len(w) + 1 for w in words[:-1]), initial=0))
+        start = text.index(tagged)
+        slot_type = intents.intent(intent).slots[slot].type
+        return IntentModel._read_value(slot_type, words, starts, start, start + len(tagged), taken)
+
+    # the tagger marked "six forty"; "five" belongs to the time, "tomorrow" to the date
+    assert read("alarm.set", "time", "wake me at six forty five tomorrow", "six forty", {3, 4, 6}) == ("06:45", 25)
+    assert read("oven.preheat", "temperature", "heat to one twenty degrees", "one", {2}) == (120, 26)
+    # words another slot owns stay with it
+    assert read("alarm.set", "time", "wake me at six forty five", "six forty", {3, 4, 5}) == ("06:40", 20)
+    # free text keeps exactly the tagged words
+    assert read("timer.start", "name", "start a pasta bake timer", "pasta", {2}) == ("pasta", 13)

@@ -63,7 +63,12 @@ def test_the_shipped_model_is_small_and_describes_itself(models: dict[str, Inten
     for info in metadata["variants"].values():
         assert info["bytes"] <= 1.5 * 1024 * 1024 or info["file"].endswith("float32.tflite")
     assert metadata["parameters"] < 2_000_000
-    assert metadata["metrics"]["int8"]["synthetic_validation"]["intent_accuracy"] > 0.9
+    # regression floors on a random sample of held-out synthetic templates (see docs/benchmarks.md)
+    held_out = metadata["metrics"]["int8"]["synthetic_validation"]
+    assert held_out["intent_accuracy"] > 0.85
+    assert held_out["frame_accuracy"] > 0.85
+    assert held_out["oos_recall"] > 0.9
+    assert held_out["oos_false_reject"] < 0.05
 
 
 def test_parse_json_is_the_documented_contract(capsys: pytest.CaptureFixture[str]) -> None:

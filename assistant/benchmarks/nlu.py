@@ -13,8 +13,9 @@ import datetime
 import gc
 import pickle
 import platform
+import random
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +53,10 @@ def evaluation_sets(
 ) -> dict[str, list[LabelledCommand]]:
     """The data every system is scored on, named as the report names it."""
     corpus = CorpusGenerator(intents, seed=seed).generate(120_000)
-    synthetic = [
-        LabelledCommand(e.text, e.intent, {s.name: s.value for s in e.slots})
-        for e in corpus.examples
-        if e.split == VALIDATION
-    ][:SYNTHETIC_EVAL]
+    held_out = [e for e in corpus.examples if e.split == VALIDATION]
+    # a random sample: the corpus lists its examples intent by intent
+    sample = random.Random(seed).sample(held_out, min(SYNTHETIC_EVAL, len(held_out)))
+    synthetic = [LabelledCommand(e.text, e.intent, {s.name: s.value for s in e.slots}) for e in sample]
     sets = {"synthetic held-out": synthetic}
     slurp = data_root / "slurp/devel.jsonl"
     if slurp.is_file():
@@ -83,13 +83,69 @@ def run_system(
     return results
 
 
-def markdown(results: list[SystemResult], command: str) -> str:
+@dataclass(frozen=True)
+class ReplyTiming:
+    variant: str
+    n: int
+    from_model: float  # share of replies the model wrote (the rest: templates)
+    latency_ms_p50: float
+    latency_ms_p95: float
+
+
+def reply_timings(intents: IntentSet, model_dir: Path, commands: list[LabelledCommand], seed: int) -> list[ReplyTiming]:
+    """Reply generation time per variant, on held-out frames with their results."""
+    import numpy as np
+
+    from assistant.nlu.replies import MODEL, compose_reply
+    from assistant.nlu.result import SlotValue
+
+    rng = random.Random(seed)
+    frames = []
+    for command in commands:
+        if command.intent is None:
+            continue
+        intent = intents.intent(command.intent)
+        if any(slot.name not in command.slots for slot in intent.required_slots):
+            continue
+        slots = tuple(SlotValue(name, value, "", 0, 0) for name, value in command.slots.items())
+        outcome = {name: slot_type.sample(rng) for name, slot_type in intent.result.items()}
+        frames.append((ParseResult(command.text, intent.name, slots, 1.0, 0.0), outcome))
+    timings = []
+    for variant in ("int8", "dynamic_int8", "float32"):
+        model = IntentModel.load(intents, model_dir, variant) if _has_variant(model_dir, variant) else None
+        if model is None:
+            continue
+        replies = [compose_reply(intents, frame, outcome, model, random.Random(0)) for frame, outcome in frames[:500]]
+        done = [r for r in replies if r is not None]
+        latencies = [r.latency_ms for r in done]
+        timings.append(
+            ReplyTiming(
+                variant,
+                len(done),
+                sum(r.source == MODEL for r in done) / max(1, len(done)),
+                float(np.percentile(latencies, 50)),
+                float(np.percentile(latencies, 95)),
+            )
+        )
+    return timings
+
+
+def _has_variant(model_dir: Path, variant: str) -> bool:
+    import json
+
+    metadata = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    return variant in metadata["variants"] and (model_dir / metadata["variants"][variant]["file"]).is_file()
+
+
+def markdown(results: list[SystemResult], command: str, image: str, replies: Sequence[ReplyTiming] = ()) -> str:
     machine = f"{platform.machine()}, {platform.processor() or platform.node()}, Python {platform.python_version()}"
     lines = [
         "# Intent model benchmark",
         "",
         f"Date: {datetime.date.today().isoformat()}. Machine: {machine}. One thread.",
         f"Command: `{command}`",
+        "",
+        f"![intent accuracy by system and data set]({image})",
         "",
         "| data | system | n | intent acc | frame acc | slot F1 | OOS recall | OOS false reject "
         "| p50 ms | p95 ms | size KB | memory MB |",
@@ -103,6 +159,19 @@ def markdown(results: list[SystemResult], command: str) -> str:
             f"| {oos} | {m.oos_false_reject:.3f} | {m.latency_ms_p50:.2f} | {m.latency_ms_p95:.2f} "
             f"| {r.size_bytes / 1024:.0f} | {r.memory_mb:.1f} |"
         )
+    if replies:
+        lines += [
+            "",
+            "Reply generation (our model, held-out synthetic frames with their action results; a reply that",
+            "does not state every slot value is replaced by a template, which is included in the time):",
+            "",
+            "| variant | n | written by the model | p50 ms | p95 ms |",
+            "|---|---|---|---|---|",
+        ]
+        for t in replies:
+            lines.append(
+                f"| {t.variant} | {t.n} | {t.from_model:.3f} | {t.latency_ms_p50:.2f} | {t.latency_ms_p95:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +196,7 @@ def _rss_mb() -> float:
 
 def benchmark(
     intents: IntentSet, model_dir: Path, data_root: Path, say: Callable[[str], None] = print
-) -> list[SystemResult]:
+) -> tuple[list[SystemResult], list[ReplyTiming]]:
     """Every system on every available data set."""
     from assistant.benchmarks.baselines import HassilBaseline, TfidfBaseline
     from assistant.train.human import CLINC, HWU64_TRAIN
@@ -151,7 +220,7 @@ def benchmark(
     say("data: " + ", ".join(f"{name} ({len(c)})" for name, c in sets.items()))
     results: list[SystemResult] = []
     for variant in ("int8", "dynamic_int8", "float32"):
-        if (model_dir / model.metadata["variants"][variant]["file"]).is_file():
+        if _has_variant(model_dir, variant):
             say(f"ours, {variant}")
             results += run_system(f"ours {variant}", our_model(intents, model_dir, variant), sets)
     say("TF-IDF + logistic regression")
@@ -168,4 +237,34 @@ def benchmark(
         return baseline.parse, sum(p.stat().st_size for p in intents.directory.glob("*.yaml"))
 
     results += run_system("hassil", hassil, sets)
-    return results
+    say("reply generation")
+    replies = reply_timings(intents, model_dir, sets["synthetic held-out"], seed)
+    return results, replies
+
+
+def plot(results: list[SystemResult], path: Path) -> None:
+    """Grouped bars: intent accuracy of every system on every data set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(r.dataset for r in results))
+    systems = list(dict.fromkeys(r.system for r in results))
+    width = 0.8 / len(systems)
+    figure, axes = plt.subplots(figsize=(10, 4.5))
+    for index, system in enumerate(systems):
+        scores = [
+            next((r.report.intent_accuracy for r in results if r.system == system and r.dataset == d), 0.0)
+            for d in datasets
+        ]
+        positions = [i + index * width for i in range(len(datasets))]
+        axes.bar(positions, scores, width, label=system)
+    axes.set_xticks([i + width * (len(systems) - 1) / 2 for i in range(len(datasets))], datasets, fontsize=8)
+    axes.set_ylabel("intent accuracy (in scope)")
+    axes.set_ylim(0, 1)
+    axes.set_title(f"Intent accuracy by system and data set ({datetime.date.today().isoformat()})")
+    axes.legend(fontsize=8, loc="lower left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

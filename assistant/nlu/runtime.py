@@ -8,6 +8,7 @@ writes a reply from a frame with the model's language-model head.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ from assistant.nlu.labels import NONE, LabelSet
 from assistant.nlu.result import ParseResult, SlotValue
 from assistant.nlu.sequences import detokenize_reply, parse_prefix, reply_prefix
 from assistant.nlu.tokenizer import CONTROL_SYMBOLS, END, Tokenizer
+from assistant.slot_types import SlotType, TextSlot, Value
 from assistant.textnorm import normalize
 
 log = logging.getLogger(__name__)
@@ -162,26 +164,58 @@ class IntentModel:
     ) -> tuple[SlotValue, ...]:
         intent = self.intents.intent(intent_name)
         spans: list[tuple[str, int, int]] = []
+        previous: str | None = None
         for position, tag in enumerate(tags):
             slot = self.labels.tag_slot(tag)
-            if slot is None:
-                continue
-            if tag == self.labels.begin_tag(slot):
+            # a value tagged in two pieces ("six forty" + "five") is one value
+            if slot is not None and ((tag == self.labels.begin_tag(slot) and slot != previous) or not spans):
                 spans.append((slot, offsets[position][0], offsets[position][1]))
-            elif spans and spans[-1][0] == slot:
+            elif slot is not None and spans[-1][0] == slot:
                 spans[-1] = (slot, spans[-1][1], offsets[position][1])
+            previous = slot
+        words = text.split(" ")
+        word_starts = list(itertools.accumulate((len(w) + 1 for w in words[:-1]), initial=0))
+        taken = {i for _, start, end in spans for i, s in enumerate(word_starts) if start <= s < end}
         values: list[SlotValue] = []
         for name, start, end in spans:
             if any(v.name == name for v in values):
                 continue  # a slot is filled once; the first mention wins
-            raw = text[start:end]
-            try:
-                value = intent.slots[name].type.parse(raw)
-            except ValueParseError:
-                log.debug("dropped %s=%r: not a %s", name, raw, intent.slots[name].type.name)
+            read = self._read_value(intent.slots[name].type, words, word_starts, start, end, taken)
+            if read is None:
+                log.debug("dropped %s=%r: not a %s", name, text[start:end], intent.slots[name].type.name)
                 continue
-            values.append(SlotValue(name, value, raw, start, end))
+            value, end = read
+            values.append(SlotValue(name, value, text[start:end], start, end))
         return tuple(values)
+
+    @staticmethod
+    def _read_value(
+        slot_type: SlotType, words: list[str], word_starts: list[int], start: int, end: int, taken: set[int]
+    ) -> tuple[Value, int] | None:
+        """The typed value of a tagged span, and where it ends.
+
+        A number-like value may run past the span the tagger marked ("six forty"
+        tagged in "six forty five"): the slot type reads the longest value that
+        starts where the span does and covers it, as long as it stays on words no
+        other slot has. Free text keeps exactly the tagged words."""
+        first = word_starts.index(start) if start in word_starts else -1
+        if first < 0 or isinstance(slot_type, TextSlot):
+            try:
+                return slot_type.parse(" ".join(words_between(words, word_starts, start, end))), end
+            except ValueParseError:
+                return None
+        last_tagged = max(i for i, s in enumerate(word_starts) if s < end)
+        free = first + 1
+        while free < len(words) and (free <= last_tagged or free not in taken):
+            free += 1
+        read = slot_type.read(words[:free], first)
+        if read is None or read[1] <= last_tagged:
+            try:  # the longest reading stops short of the tagged words: trust the tags
+                return slot_type.parse(" ".join(words[first : last_tagged + 1])), end
+            except ValueParseError:
+                return None
+        value, stop = read
+        return value, word_starts[stop - 1] + len(words[stop - 1])
 
     def write_reply(self, intent: str, values: Mapping[str, str], drafts: Sequence[str] = ()) -> str | None:
         """The model's greedy reply for `intent` with these spoken values, or None
@@ -202,7 +236,11 @@ class IntentModel:
             guess = next((g[done:] for g in guesses if g[:done] == generated and len(g) > done), [])
             room = self.max_len - len(prefix) - done
             sequence = [*prefix, *generated, *guess[: room - 1]]
-            logits = self.run(sequence, len(prefix)).next_token
+            try:
+                logits = self.run(sequence, len(prefix)).next_token
+            except RuntimeError as error:  # an interpreter kernel refused: the caller falls back to a template
+                log.warning("reply generation failed in %s: %s", self.variant, error)
+                return None
             for offset in range(len(sequence) - len(prefix) - done + 1):
                 row = logits[len(prefix) + done + offset - 1]
                 token = int(np.argmax(np.where(self._reply_vocabulary, row, -np.inf)))
@@ -212,6 +250,10 @@ class IntentModel:
                 if offset >= len(guess) or token != guess[offset] or len(prefix) + len(generated) >= self.max_len:
                     break
         return None
+
+
+def words_between(words: list[str], word_starts: list[int], start: int, end: int) -> list[str]:
+    return [w for w, s in zip(words, word_starts, strict=True) if start <= s < end]
 
 
 def _outputs_by_shape(interpreter: Any, labels: LabelSet, vocab_size: int) -> dict[str, int]:

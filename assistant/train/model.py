@@ -26,6 +26,7 @@ import keras
 import tensorflow as tf
 
 MASK_VALUE = -10.0  # bounded so that int8 calibration keeps the attention scores' range
+SCORE_CAP = 5.0  # attention scores are soft-capped to (-SCORE_CAP, SCORE_CAP); 2 * cap = -MASK_VALUE
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class Block(keras.layers.Layer):
         qkv = tf.transpose(qkv, (2, 0, 3, 1, 4))  # (3, B, H, T, D)
         q, k, v = qkv[0], qkv[1], qkv[2]
         scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(head_size))  # (B, H, T, T)
+        # Soft-cap the scores to (-5, 5): with the -10 mask, a masked key (padding is
+        # never trained to score low) can then never outweigh the best allowed key,
+        # so in int8 the allowed weights never all round to zero before renormalising.
+        scores = SCORE_CAP * tf.tanh(scores / SCORE_CAP)
         scores = scores + (1.0 - mask) * MASK_VALUE
         # Zero the masked keys and renormalise, so that they change nothing: not the
         # weights of the others either (padding and later tokens must not matter).

@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import platform
+import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -146,7 +147,22 @@ def run(
     }
     _write_metadata(out_dir, metadata)
 
-    commands = [_labelled(e) for e in validation[: plan.max_eval]]
+    return evaluate_model(plan, intents, out_dir, validation, metadata, stage)
+
+
+def evaluate_model(
+    plan: TrainingPlan,
+    intents: IntentSet,
+    out_dir: Path,
+    validation: list[Example],
+    metadata: dict[str, Any],
+    stage: Callable[[str], None] = lambda message: log.info(message),
+) -> dict[str, Any]:
+    """Set the confidence threshold and score every variant on a random sample of
+    the held-out commands (the corpus lists them intent by intent, so its first
+    rows would cover only a few intents), then rewrite model.json."""
+    sample = random.Random(plan.corpus_seed).sample(validation, min(plan.max_eval, len(validation)))
+    commands = [_labelled(e) for e in sample]
     float_model = IntentModel.load(intents, out_dir, "float32")
     metadata["confidence_threshold"] = calibrate_threshold(float_model, commands)
     for variant in VARIANTS:
