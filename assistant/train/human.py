@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from assistant.datasets import DATA_ENV, mapping_for, read_commands
@@ -47,28 +47,15 @@ def add_human_data(
     known = {intent.name for intent in intents.intents}
     hwu = root / HWU64_TRAIN
     if hwu.is_dir():
-        counts: Counter[str] = Counter()
-        mapping = mapping_for("hwu64", intents)
-        for command in read_commands("hwu64", hwu, intents, mapping=mapping):
-            command = command.within(known)
-            answers = _answers(command)
-            for _ in range(1 if command.intent is None else repeat_in_scope):
-                builder.add_parse(
-                    command.text, answers, dict(command.spans or {}) if not command.alternatives else None
-                )
-            counts[_kind(command)] += 1
-        used["hwu64_train"] = {"path": str(HWU64_TRAIN), "rows": dict(counts), "hash": _hash_folder(hwu)}
+        commands = read_commands("hwu64", hwu, intents, mapping=mapping_for("hwu64", intents))
+        counts = _add_commands(builder, commands, known, repeat_in_scope)
+        used["hwu64_train"] = {"path": str(HWU64_TRAIN), "rows": counts, "hash": _hash_folder(hwu)}
     else:
         say(f"HWU64 not found at {hwu}: training without it (set {DATA_ENV} to a copy)")
     clinc = root / CLINC
     if clinc.is_file():
-        counts = Counter()
-        for command in read_commands("clinc", clinc, intents, split="train"):
-            command = command.within(known)
-            for _ in range(1 if command.intent is None else repeat_in_scope):
-                builder.add_parse(command.text, _answers(command), None if command.intent else {})
-            counts[_kind(command)] += 1
-        used["clinc150_train"] = {"path": str(CLINC), "rows": dict(counts), "hash": _hash_file(clinc)}
+        counts = _add_commands(builder, read_commands("clinc", clinc, intents, split="train"), known, repeat_in_scope)
+        used["clinc150_train"] = {"path": str(CLINC), "rows": counts, "hash": _hash_file(clinc)}
     else:
         say(f"CLINC150 not found at {clinc}: training without it")
     slurp = root / SLURP_TEXT
@@ -81,6 +68,24 @@ def add_human_data(
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
     return used
+
+
+def _add_commands(
+    builder: RowBuilder, commands: Iterable[LabelledCommand], known: set[str], repeat_in_scope: int
+) -> dict[str, int]:
+    """Parse rows for labelled human commands; slot tags only where the data
+    labels them (a negative has no slots: every tag is "outside")."""
+    counts: Counter[str] = Counter()
+    for command in commands:
+        command = command.within(known)
+        if command.intent is None:
+            spans: dict[str, tuple[int, int]] | None = {}
+        else:
+            spans = dict(command.spans) if command.spans is not None and not command.alternatives else None
+        for _ in range(1 if command.intent is None else repeat_in_scope):
+            builder.add_parse(command.text, _answers(command), spans)
+        counts[_kind(command)] += 1
+    return dict(counts)
 
 
 def _answers(command: LabelledCommand) -> str | set[str] | None:
