@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import logging
 import sys
@@ -332,14 +333,19 @@ def _run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_bench(args: argparse.Namespace) -> int:
-    try:
-        from assistant.benchmarks.nlu import benchmark, markdown, plot
-        from assistant.datasets import data_dir
-    except ImportError as error:
+def _require_train_extra(purpose: str, modules: tuple[str, ...]) -> None:
+    """Fail with what to install before any work starts, not halfway through."""
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
         raise AssistantError(
-            f"benchmarks need the [train] extra ({error.name} is missing): pip install -e '.[train]'"
-        ) from None
+            f"{purpose} need the [train] extra ({', '.join(missing)} missing): pip install -e '.[train]'"
+        )
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    _require_train_extra("benchmarks", ("sklearn", "hassil", "matplotlib"))
+    from assistant.benchmarks.nlu import benchmark, markdown, plot
+    from assistant.datasets import data_dir
     from assistant.nlu.runtime import DEFAULT_MODEL_DIR
 
     intents = load_intents(args.intents)
@@ -367,13 +373,9 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    try:
-        from assistant.train.pipeline import TrainingPlan, run
-        from assistant.train.trainer import ProgressBar
-    except ImportError as error:
-        raise AssistantError(
-            f"training needs the [train] extra ({error.name} is missing): pip install -e '.[train]'"
-        ) from None
+    _require_train_extra("training", ("tensorflow", "keras", "sentencepiece"))
+    from assistant.train.pipeline import TrainingPlan, run
+    from assistant.train.trainer import ProgressBar
 
     intents = load_intents(args.intents)
     if args.device:

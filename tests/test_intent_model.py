@@ -27,16 +27,20 @@ from assistant.train.pipeline import TrainingPlan, run, train_tokenizer
 from assistant.train.trainer import TrainConfig, train
 
 
+def tiny_rows(intents: IntentSet, seed: int, size: int, pieces: int, **model: int) -> tuple[Any, ModelConfig]:
+    """Training rows and a model config for a tiny model, from a small corpus."""
+    corpus = CorpusGenerator(intents, seed=seed).generate(size)
+    labels = LabelSet.from_intents(intents)
+    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=pieces, seed=seed)
+    config = ModelConfig(vocab_size=tokenizer.size, n_intents=len(labels.intents), n_tags=labels.n_tags, **model)
+    builder = RowBuilder(tokenizer, labels, config.max_len)
+    add_corpus(builder, corpus.examples, intents, reply_share=0.5, seed=seed)
+    return builder.build(), config
+
+
 @pytest.fixture(scope="module")
 def tiny_keras(intents: IntentSet, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
-    corpus = CorpusGenerator(intents, seed=1).generate(3000)
-    labels = LabelSet.from_intents(intents)
-    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=300, seed=1)
-    config = ModelConfig(vocab_size=tokenizer.size, n_intents=len(labels.intents), n_tags=labels.n_tags,
-                         d_model=32, n_layers=2, n_heads=2, d_ff=64)  # fmt: skip
-    builder = RowBuilder(tokenizer, labels, config.max_len)
-    add_corpus(builder, corpus.examples, intents, reply_share=0.5, seed=1)
-    rows = builder.build()
+    rows, config = tiny_rows(intents, seed=1, size=3000, pieces=300, d_model=32, n_layers=2, n_heads=2, d_ff=64)
     model = train(rows, config, TrainConfig(steps=40, checkpoint_every=1000), tmp_path_factory.mktemp("ckpt"))
     return model, rows
 
@@ -187,14 +191,7 @@ def test_replies_ask_refuse_or_confirm_what_was_understood(intents: IntentSet, t
 def test_training_resumes_where_it_stopped(intents: IntentSet, tmp_path: Path) -> None:
     """A run stopped after a checkpoint and resumed ends with the same weights as
     an uninterrupted run: same batches, same optimizer state, same seed."""
-    corpus = CorpusGenerator(intents, seed=4).generate(800)
-    labels = LabelSet.from_intents(intents)
-    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=200, seed=4)
-    config = ModelConfig(vocab_size=tokenizer.size, n_intents=len(labels.intents), n_tags=labels.n_tags,
-                         d_model=16, n_layers=1, n_heads=2, d_ff=32)  # fmt: skip
-    builder = RowBuilder(tokenizer, labels, config.max_len)
-    add_corpus(builder, corpus.examples, intents, reply_share=0.5, seed=4)
-    rows = builder.build()
+    rows, config = tiny_rows(intents, seed=4, size=800, pieces=200, d_model=16, n_layers=1, n_heads=2, d_ff=32)
     plan = TrainConfig(steps=12, checkpoint_every=6, batch_size=16)
     straight = train(rows, config, plan, tmp_path / "a")
 
