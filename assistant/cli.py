@@ -143,10 +143,15 @@ def _profile(profiles: dict[str, DeviceProfile], name: str) -> DeviceProfile:
     return profiles[name]
 
 
+def _device_view(intents: IntentSet, args: argparse.Namespace) -> IntentSet:
+    """Only the domains that `--device` enables."""
+    return intents.restricted_to(_profile(load_profiles(intents, args.profiles), args.device).domains)
+
+
 def _run_intents(args: argparse.Namespace) -> int:
     intents = load_intents(args.intents)
     if args.device:
-        intents = intents.restricted_to(_profile(load_profiles(intents, args.profiles), args.device).domains)
+        intents = _device_view(intents, args)
     listing: dict[str, list[dict[str, Any]]] = {
         "domains": [
             {
@@ -379,7 +384,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     intents = load_intents(args.intents)
     if args.device:
-        intents = intents.restricted_to(_profile(load_profiles(intents, args.profiles), args.device).domains)
+        intents = _device_view(intents, args)
     plan = TrainingPlan.tiny() if args.tiny else TrainingPlan()
     train_config = dataclasses.replace(plan.train, seed=args.seed, **({"steps": args.steps} if args.steps else {}))
     plan = dataclasses.replace(
