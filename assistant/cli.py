@@ -124,6 +124,22 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--tiny", action="store_true", help="a very small, fast model, for tests and smoke runs")
     train.add_argument("--json", action="store_true", help="print model.json when done")
     train.set_defaults(run=_run_train)
+
+    simulate = commands.add_parser("simulate", help="talk to a simulated device (interactive, one turn, or a script)")
+    simulate.add_argument("--device", help="device profile (a script names its own)")
+    turn = simulate.add_mutually_exclusive_group()
+    turn.add_argument("--say", metavar="TEXT", help="one turn from text")
+    turn.add_argument("--audio", type=Path, metavar="FILE.wav", help="one turn from a recording, via the recognizer")
+    turn.add_argument("--tts", metavar="TEXT", help="one turn: TEXT synthesized with espeak-ng, then recognized")
+    turn.add_argument(
+        "--script", type=Path, nargs="+", metavar="FILE.yaml", help="scripted conversations; exit 1 if a turn fails"
+    )
+    simulate.add_argument("--speak", action="store_true", help="read replies aloud with espeak-ng")
+    simulate.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="recognizer for --audio/--tts")
+    simulate.add_argument("--model", type=Path, help="intent model directory (default: the shipped model)")
+    simulate.add_argument("--variant", help="model variant (default: the profile's)")
+    simulate.add_argument("--json", action="store_true", help="one JSON object per turn")
+    simulate.set_defaults(run=_run_simulate)
     return parser
 
 
@@ -409,6 +425,85 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{oos:>10} {m['latency_ms_p50']:>7.2f}"
         )
     return 0
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
+    from assistant.scenario import load_scenario
+    from assistant.simulator import (
+        Session,
+        Style,
+        format_turn,
+        interact,
+        print_scenario_result,
+        run_scenario,
+        turn_json,
+    )
+
+    intents, profiles = _load(args)
+    scenarios = [load_scenario(path) for path in args.script or ()]
+    if not scenarios and not args.device:
+        raise AssistantError("simulate needs --device (or --script, whose file names the device)")
+    models: dict[str, IntentModel] = {}
+
+    def session_for(device: str) -> Session:
+        profile = _profile(profiles, device)
+        variant = args.variant or profile.model_variant
+        if variant not in models:
+            models[variant] = IntentModel.load(intents, args.model or DEFAULT_MODEL_DIR, variant)
+        speech = _speech_io(args, profile, intents)
+        return Session(profile, intents, models[variant], transcriber=speech[0], synthesizer=speech[1])
+
+    style = Style(sys.stdout)
+    speak = _speaker() if args.speak else None
+    if scenarios:
+        failed = 0
+        for scenario in scenarios:
+            if args.device and args.device != scenario.device:
+                raise AssistantError(f"{scenario.source}: the script is for {scenario.device}, not {args.device}")
+            session = session_for(scenario.device)
+            if not args.json:
+                print(style(f"{scenario.source} ({scenario.device}): {scenario.description}", "1"))
+            for index, result in enumerate(run_scenario(session, scenario)):
+                failed += not result.passed
+                if not args.json:
+                    print_scenario_result(result, index, sys.stdout, style)
+                    continue
+                check = {"script": scenario.source, "turn": index + 1, "passed": result.passed}
+                for turn in result.turns or (None,):  # an advance with no notice still reports its check
+                    details = turn.to_dict() if turn else {"at": session.clock.now().isoformat(timespec="seconds")}
+                    print(json.dumps({**check, "problems": list(result.problems), **details}, ensure_ascii=False))
+            if not args.json:
+                print()
+        total = sum(len(s.turns) for s in scenarios)
+        if not args.json:
+            summary = f"{total - failed}/{total} turns passed in {len(scenarios)} scenario(s)"
+            print(style(summary, "32" if not failed else "31;1"))
+        return 1 if failed else 0
+    session = session_for(args.device)
+    if args.say is None and args.audio is None and args.tts is None:
+        interact(session, sys.stdout, as_json=args.json, speak=speak)
+        return 0
+    recognize_ms = None
+    if args.say is not None:
+        turn = session.say(args.say)
+    elif args.audio is not None:
+        _, turn, recognize_ms = session.hear_audio(args.audio)
+    else:
+        _, turn, recognize_ms = session.speak_and_hear(args.tts)
+    print(turn_json(turn, recognize_ms) if args.json else format_turn(turn, style, recognize_ms))
+    if speak is not None:
+        speak(turn.reply.text)
+    return 0
+
+
+def _speech_io(args: argparse.Namespace, profile: DeviceProfile, intents: IntentSet) -> tuple[Any, Any]:
+    """The recognizer and synthesizer a simulation needs, built only when asked for."""
+    return None, None
+
+
+def _speaker() -> Any:
+    return None
 
 
 def _print_generation_summary(summary: dict[str, Any], out: Path) -> None:

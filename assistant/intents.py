@@ -27,6 +27,7 @@ DEFAULT_INTENTS_DIR = Path(__file__).resolve().parent.parent / "intents"
 COMMON_FILE = "_common.yaml"
 OUT_OF_SCOPE_FILE = "_out_of_scope.yaml"
 REPLY_KINDS = ("success", "failure")
+CONFIRM = "confirm"  # the question asked before a risky action (intents with `confirm: true`)
 NOT_UNDERSTOOD = "not_understood"  # a common reply kind: nothing matched
 FAILURE_REASON = "reason"  # a failure reply may say why, as {reason}
 INTENT_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-zA-Z_]*$")
@@ -139,7 +140,7 @@ class IntentSet:
         )
 
     def replies(self, intent: Intent, kind: str) -> tuple[Template, ...]:
-        return intent.replies.get(kind) or self.default_replies[kind]
+        return intent.replies.get(kind) or self.default_replies.get(kind, ())
 
 
 def load_intents(directory: Path | str = DEFAULT_INTENTS_DIR) -> IntentSet:
@@ -157,7 +158,7 @@ def load_intents(directory: Path | str = DEFAULT_INTENTS_DIR) -> IntentSet:
         common.section("replies"),
         set(),
         {},
-        kinds=(*REPLY_KINDS, NOT_UNDERSTOOD),
+        kinds=(*REPLY_KINDS, CONFIRM, NOT_UNDERSTOOD),
         required=(*REPLY_KINDS, NOT_UNDERSTOOD),
     )
 
@@ -238,7 +239,11 @@ def _load_intent(
     for slot_name in slots:
         if slot_name not in used:
             raise section.error(f"slot {slot_name!r} is used by no template", f"slots.{slot_name}")
-    replies = _load_replies(section.section("replies"), set(slots), result, kinds=REPLY_KINDS, required=("success",))
+    replies = _load_replies(
+        section.section("replies"), set(slots), result, kinds=(*REPLY_KINDS, CONFIRM), required=("success",)
+    )
+    if CONFIRM in replies and not section.boolean("confirm", False):
+        raise section.error("a confirm question is only asked when `confirm: true`", f"replies.{CONFIRM}")
     minimal = {name: name for name, slot in slots.items() if slot.required} | {name: name for name in result}
     if all(render_reply(t.node, minimal, random.Random(0)) is None for t in replies["success"]):
         raise section.error(

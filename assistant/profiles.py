@@ -71,6 +71,7 @@ class DeviceProfile:
     latency_target_ms: float  # end of speech to reply, on the device
     degraded_mode: str  # what to give up when over a limit
     source: str
+    confirm: tuple[str, ...] = ()  # intents this device asks about first, besides those marked `confirm: true`
 
     def summary(self) -> dict[str, Any]:
         """The short form `assistant profiles --json` lists."""
@@ -97,14 +98,14 @@ class DeviceProfile:
 
 PROFILE_KEYS = frozenset({
     "name", "description", "domains", "memory_limit_mb", "power", "audio", "wake_phrase",
-    "recognizer", "model_variant", "cpu_factor", "latency_target_ms", "degraded_mode",
+    "recognizer", "model_variant", "cpu_factor", "latency_target_ms", "degraded_mode", "confirm",
 })  # fmt: skip
 
 
 def load_profile(path: Path, intents: IntentSet) -> DeviceProfile:
     """Load one profile and check its domains against `intents`."""
     top = Section(read_yaml(path), str(path))
-    top.check_keys(PROFILE_KEYS, PROFILE_KEYS - {"degraded_mode"})
+    top.check_keys(PROFILE_KEYS, PROFILE_KEYS - {"degraded_mode", "confirm"})
     name = top.string("name")
     if not PROFILE_NAME.match(name):
         raise top.error(f"{name!r} is not a valid profile name (lowercase letters, digits, _)", "name")
@@ -117,6 +118,10 @@ def load_profile(path: Path, intents: IntentSet) -> DeviceProfile:
             raise top.error(f"unknown domain {domain!r} (known: {', '.join(known)})", f"domains[{index}]")
     if len(set(domains)) != len(domains):
         raise top.error("a domain is listed twice", "domains")
+    confirm = top.strings("confirm") if top.has("confirm") else []
+    for index, intent_name in enumerate(confirm):
+        if intent_name.split(".", 1)[0] not in domains or intent_name not in {i.name for i in intents.intents}:
+            raise top.error(f"{intent_name!r} is not an intent of this device's domains", f"confirm[{index}]")
     wake_phrase = top.string("wake_phrase")
     if not is_normalized(wake_phrase):
         raise top.error(f"{wake_phrase!r} must be lowercase words as a recognizer emits them", "wake_phrase")
@@ -133,6 +138,7 @@ def load_profile(path: Path, intents: IntentSet) -> DeviceProfile:
         cpu_factor=top.number("cpu_factor", minimum=0.01),
         latency_target_ms=top.number("latency_target_ms", minimum=1),
         degraded_mode=top.choice("degraded_mode", DEGRADED_MODES, "none"),
+        confirm=tuple(confirm),
         source=str(path),
     )
 
