@@ -93,7 +93,8 @@ def load_scenario(path: Path | str) -> Scenario:
     if not isinstance(raw_turns, list) or not raw_turns:
         raise root.error(f"expected a non-empty list of turns, got {describe_value(raw_turns)}", "turns")
     turns = tuple(_load_turn(Section(item, str(path), f"turns[{i}]"), path) for i, item in enumerate(raw_turns))
-    return Scenario(root.string("device"), root.string("description", ""), turns, str(path))
+    description = root.string("description") if root.has("description") else ""
+    return Scenario(root.string("device"), description, turns, str(path))
 
 
 def parse_duration(text: str | float, source: str = "", key: str = "") -> float:
