@@ -36,3 +36,7 @@ class ValueParseError(AssistantError):
 
 class DatasetError(AssistantError):
     """A data set file is malformed; the message names the file and line."""
+
+
+class AudioError(AssistantError):
+    """Audio cannot be read, decoded or captured; the message names the file or device."""
