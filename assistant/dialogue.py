@@ -33,7 +33,7 @@ from assistant.nlu.replies import Reply, compose_reply, mentions_all
 from assistant.nlu.result import ParseResult, SlotValue
 from assistant.nlu.runtime import IntentModel
 from assistant.nlu.sequences import sentence_case
-from assistant.slot_types import TextSlot, Value
+from assistant.slot_types import DurationSlot, EnumSlot, SlotType, TextSlot, Value
 from assistant.templates import render_reply
 from assistant.textnorm import normalize
 
@@ -41,6 +41,8 @@ FOLLOW_UP_S = 8.0  # after a reply, the next command needs no wake word for this
 MAX_REASKS = 1  # a question is asked again once; then the request is dropped
 MORE_WORDS = frozenset({"more", "extra", "longer", "another", "additional"})
 LESS_WORDS = frozenset({"less", "fewer", "shorter"})
+CHANGE_SLOTS = frozenset({"amount"})  # slots that already hold a change ("two degrees warmer"), not a setting
+CONTINUATION_MIN_CONFIDENCE = 0.5  # a fragment ("and the office too") with nothing to continue needs this much
 # A fragment that opens or closes like this continues the last request ("and the bedroom too").
 CONTINUES_WITH = ("and", "also", "what about", "how about", "same for", "now")
 CONTINUES_AFTER = ("too", "as well", "also")
@@ -176,28 +178,35 @@ class Dialogue:
     def _decide(self, frame: ParseResult) -> Decision:
         """The action to take now, or what to say without acting (and the action asked about)."""
         pending, self._pending = self._pending, None
+        if pending is not None and pending.expects.startswith("slot:"):
+            answer = self._whole_answer(frame.text, pending)  # "quiet" is a suction level here, not "stop"
+            if answer is not None:
+                return self._start(_merged(pending.action, [answer]))
         if frame.intent in (CANCEL, STOP):  # ends any question and silences alerts
             self.device.silence()
-            return None, self._said(frame.intent, frame)
+            return None, self._said(frame.intent)
         if pending is not None:
             if pending.expects == "confirmation":
                 return self._confirmation(frame, pending)
             return self._slot_answer(frame, pending)
+        if _continues(frame.text):  # "and seven o'clock too" continues; it is not a "no"
+            carried = self._carry_over(frame)
+            if carried is not None:
+                return self._start(carried)
+            if frame.confidence < CONTINUATION_MIN_CONFIDENCE:
+                return None, self._not_understood()  # a fragment with nothing to continue
         if frame.intent == REPEAT:
             return None, self._repeat()
-        if frame.intent in (YES, NO):
-            return None, self._said(frame.intent, frame)
-        carried = self._carry_over(frame) if frame.intent is None or _continues(frame.text) else None
-        if carried is not None:
-            return self._start(carried)
         if frame.intent is None:
-            return None, self._not_understood()
+            carried = self._carry_over(frame)
+            return (None, self._not_understood()) if carried is None else self._start(carried)
         if frame.intent.startswith("general."):
-            return None, self._said(frame.intent, frame)
+            return None, self._said(frame.intent)
         return self._start(Action(frame.intent, frame.slots), frame.text)
 
-    def _start(self, action: Action, heard: str = "") -> Decision:
-        """Ask for what is missing, or for confirmation, or go ahead."""
+    def _start(self, action: Action, heard: str = "", retry: _Pending | None = None) -> Decision:
+        """Ask for what is missing, or for confirmation, or go ahead. `retry` is the
+        question this answers: asking the same one again counts against it."""
         intent = self.intents.intent(action.intent)
         present = {slot.name for slot in action.slots}
         missing = next((slot for slot in intent.required_slots if slot.name not in present), None)
@@ -207,7 +216,11 @@ class Dialogue:
             if found is not None:
                 return self._start(_merged(action, [found]))
         if missing is not None:
-            self._pending = _Pending(action, f"slot:{missing.name}")
+            expects = f"slot:{missing.name}"
+            asked = retry.asked + 1 if retry is not None and retry.expects == expects else 0
+            if asked > MAX_REASKS:
+                return None, self._said(CANCEL)
+            self._pending = _Pending(action, expects, asked)
             return action, Reply(self._rng.choice(missing.ask), "question", 0.0)
         if intent.name in self._confirm:
             self._pending = _Pending(action, "confirmation")
@@ -218,35 +231,40 @@ class Dialogue:
         if frame.intent == YES:
             return pending.action
         if frame.intent == NO:
-            return None, self._said(NO, frame)
+            return None, self._said(NO)
         if frame.intent is not None and not frame.intent.startswith("general."):
             return self._start(Action(frame.intent, frame.slots))  # a new request replaces the question
         if pending.asked < MAX_REASKS:
             self._pending = replace(pending, asked=pending.asked + 1)
             question = self._confirm_question(self.intents.intent(pending.action.intent), pending.action)
             return pending.action, Reply(f"Please say yes or no. {question.text}", CONFIRMATION, 0.0)
-        return None, self._said(CANCEL, frame)
+        return None, self._said(CANCEL)
 
     def _slot_answer(self, frame: ParseResult, pending: _Pending) -> Decision:
         """Fill the slot that was asked for: from the model's reading of the same
-        intent, or from the bare value ("ten minutes"), unless a new complete
-        request came instead."""
+        intent, or from the value in the words ("ten minutes"), unless a new
+        complete request came instead. Asked twice without an answer, it gives up."""
         name = pending.expects.split(":", 1)[1]
         intent = self.intents.intent(pending.action.intent)
         if frame.intent == pending.action.intent:
-            return self._start(_merged(pending.action, frame.slots))
+            return self._start(_merged(pending.action, frame.slots), frame.text, retry=pending)
         answer = frame.slot(name) if frame.intent is not None else None  # "ten minutes" read as another intent's
+        if answer is None:
+            answer = _read_slot(intent, name, frame.text)
         if answer is not None:
-            return self._start(_merged(pending.action, [answer]))
-        value = _read_slot(intent, name, frame.text)
-        if value is not None:
-            return self._start(_merged(pending.action, [value]))
+            return self._start(_merged(pending.action, [answer]), retry=pending)
         if frame.intent is not None and not frame.intent.startswith("general."):
-            return self._start(Action(frame.intent, frame.slots))
-        if pending.asked < MAX_REASKS:
-            self._pending = replace(pending, asked=pending.asked + 1)
-            return pending.action, Reply(self._rng.choice(intent.slots[name].ask), "question", 0.0)
-        return None, self._said(CANCEL, frame)
+            return self._start(Action(frame.intent, frame.slots), frame.text)
+        return self._start(pending.action, retry=pending)
+
+    def _whole_answer(self, text: str, pending: _Pending) -> SlotValue | None:
+        """The asked slot's value when it is all that was said."""
+        intent = self.intents.intent(pending.action.intent)
+        slot = intent.slots[pending.expects.split(":", 1)[1]]
+        if isinstance(slot.type, TextSlot):
+            return None
+        answer = _read_slot(intent, slot.name, text)
+        return answer if answer is not None and answer.raw == normalize(text) else None
 
     def _carry_over(self, frame: ParseResult) -> Action | None:
         """A fragment that continues the last action, within the follow-up window."""
@@ -256,8 +274,9 @@ class Dialogue:
         words = frame.text.split()
         intent = self.intents.intent(last.intent)
         sibling = self._sibling(intent, set(words))
-        if sibling is not None:
-            return Action(sibling.name, tuple(s for s in last.slots if s.name in sibling.slots))
+        if sibling is not None:  # keeps the values the sibling can take: the fridge's 3 degrees is no freezer setting
+            kept = [s for s in last.slots if s.name in sibling.slots and _fits(sibling.slots[s.name].type, s.value)]
+            return Action(sibling.name, tuple(kept))
         values = [
             value
             for name, slot in intent.slots.items()
@@ -278,6 +297,8 @@ class Dialogue:
         adder = f"{intent.domain}.add"
         if not negative and adder in self._allowed and delta.name in self.intents.intent(adder).slots:
             return Action(adder, (delta,))
+        if delta.name in CHANGE_SLOTS or last.intent == adder:  # "and one more degree" after "two degrees warmer"
+            return _merged(last, [delta])
         previous = next((s for s in last.slots if s.name == delta.name), None)
         if (
             previous is None
@@ -307,7 +328,13 @@ class Dialogue:
         intent = self.intents.intent(action.intent)
         frame = ParseResult(heard, action.intent, action.slots, 1.0, 0.0)
         if outcome.ok:
-            reply = compose_reply(self.intents, frame, outcome.results, self.model, self._rng)
+            # a zero time left ("remaining" of an idle oven) is not said: its template part is optional
+            results = {
+                name: value
+                for name, value in outcome.results.items()
+                if not (isinstance(intent.result.get(name), DurationSlot) and value == 0)
+            }
+            reply = compose_reply(self.intents, frame, results, self.model, self._rng)
             if reply is not None:
                 return reply
         started = time.perf_counter()
@@ -317,6 +344,9 @@ class Dialogue:
         kind = "success" if outcome.ok else "failure"
         for template in _shuffled(self.intents.replies(intent, kind), self._rng):
             text = render_reply(template.node, said, self._rng)
+            if text is not None and outcome.reason and text.lower().count(outcome.reason.lower()) > 1:
+                # "No alarm is ringing: no alarm is ringing." - the template already says why
+                text = render_reply(template.node, {k: v for k, v in said.items() if k != "reason"}, self._rng)
             if text is not None and (outcome.reason is None or mentions_all(text, [outcome.reason])):
                 return Reply(sentence_case(text), "template", _ms(started))
         return Reply("Sorry, that didn't work.", "template", _ms(started))
@@ -329,9 +359,9 @@ class Dialogue:
                 return Reply(sentence_case(text), CONFIRMATION, 0.0)
         return Reply("Are you sure?", CONFIRMATION, 0.0)
 
-    def _said(self, intent_name: str, frame: ParseResult) -> Reply:
+    def _said(self, intent_name: str) -> Reply:
         """The plain reply of a `general` intent (nothing for the device to do)."""
-        general = ParseResult(frame.text, intent_name, (), frame.confidence, 0.0)
+        general = ParseResult("", intent_name, (), 1.0, 0.0)
         reply = compose_reply(self.intents, general, rng=self._rng)
         return reply if reply is not None else Reply("Okay.", "template", 0.0)
 
@@ -386,6 +416,16 @@ class Dialogue:
             follow_up_until=self._follow_up_until,
             at=notice.at,
         )
+
+
+def _fits(slot_type: SlotType, value: Value) -> bool:
+    """Whether the value is within the slot's range or among its names."""
+    if isinstance(slot_type, EnumSlot):
+        return value in slot_type.values
+    low, high = getattr(slot_type, "min", None), getattr(slot_type, "max", None)
+    if isinstance(value, (int, float)) and low is not None and high is not None:
+        return bool(low <= value <= high)
+    return True
 
 
 def _continues(text: str) -> bool:

@@ -242,8 +242,6 @@ def _load_intent(
     replies = _load_replies(
         section.section("replies"), set(slots), result, kinds=(*REPLY_KINDS, CONFIRM), required=("success",)
     )
-    if CONFIRM in replies and not section.boolean("confirm", False):
-        raise section.error("a confirm question is only asked when `confirm: true`", f"replies.{CONFIRM}")
     minimal = {name: name for name, slot in slots.items() if slot.required} | {name: name for name in result}
     if all(render_reply(t.node, minimal, random.Random(0)) is None for t in replies["success"]):
         raise section.error(

@@ -1,7 +1,7 @@
 """Replies: written by the model, checked, and replaced by a template when wrong.
 
-A reply must state what was done, so one that fails to mention a slot value it
-confirms is not used; the intent's reply templates are used instead. The model
+A reply must state what was done, so one that fails to state every slot value it
+confirms and every value the device reported is not used; the intent's reply templates are used instead. The model
 only writes replies when every value it would have to state is known (it is not
 allowed to invent the time for "what time is it").
 """
@@ -9,6 +9,7 @@ allowed to invent the time for "what time is it").
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,9 +20,12 @@ from assistant.nlu.result import ParseResult
 from assistant.nlu.runtime import IntentModel
 from assistant.nlu.sequences import sentence_case
 from assistant.slot_types import Value
+from assistant.spoken import NEGATIVE_WORDS, SCALES, SMALL, TENS
 from assistant.templates import render_all, render_reply
 
 MODEL, TEMPLATE, QUESTION = "model", "template", "question"
+# Words that would change a number stated right after them ("thirty" five, "minus" two).
+NUMBER_WORDS = frozenset({*SMALL, *TENS, *SCALES, "hundred", "point", "and", *NEGATIVE_WORDS})
 DRAFTS = 6  # renderings of each reply template offered to the model as drafts
 
 
@@ -61,9 +65,9 @@ def compose_reply(
         values = {**said, **results}
         drafts = [text for t in intents.replies(intent, "success") for text in render_all(t.node, values, DRAFTS)]
         text = model.write_reply(intent.name, values, drafts)
-        if text is not None and mentions_all(text, said.values()):
+        if text is not None and mentions_all(text, values.values()):
             return Reply(text, MODEL, _ms(started))
-    text = template_reply(intents, intent, {**said, **results}, set(said), rng)
+    text = template_reply(intents, intent, {**said, **results}, set(said) | set(results), rng)
     if text is None:
         return None
     return Reply(text, TEMPLATE, _ms(started))
@@ -82,8 +86,17 @@ def template_reply(
 
 
 def mentions_all(text: str, values: Any) -> bool:
-    lowered = text.lower()
-    return all(value.lower() in lowered for value in values)
+    """Whether `text` states every value as said, as whole words: "five minutes"
+    is not stated by "thirty five minutes", nor "two degrees" by "minus two degrees"."""
+    return all(_states(text.lower(), value.lower()) for value in values)
+
+
+def _states(text: str, value: str) -> bool:
+    for match in re.finditer(rf"(?<![\w']){re.escape(value)}(?![\w'])", text):
+        before = text[: match.start()].split()
+        if not before or before[-1].strip(",.:;") not in NUMBER_WORDS:
+            return True
+    return False
 
 
 def _ms(started: float) -> float:
