@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/assistant profiles
-	$(BIN)/assistant parse --device smartwatch --file examples/smartwatch_commands.txt
+	$(BIN)/assistant simulate --script examples/scenarios/smartwatch.yaml
 	$(BIN)/assistant parse --device smart_speaker --file examples/kitchen_commands.txt
 
 test: setup
