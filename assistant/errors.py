@@ -40,3 +40,18 @@ class DatasetError(AssistantError):
 
 class AudioError(AssistantError):
     """Audio cannot be read, decoded or captured; the message names the file or device."""
+
+
+class IntegrationError(AssistantError):
+    """A protocol service (Wyoming, Hermes MQTT) cannot be set up, or a peer sent
+    something it cannot accept; the message names the address, field or limit."""
+
+
+class RecognizerError(AssistantError):
+    """A speech recognizer cannot be built or run: a missing engine, model or
+    grammar word; the message names the engine and the model path."""
+
+
+class DownloadError(AssistantError):
+    """A model cannot be downloaded or installed: the message names the model,
+    the URL or file, and what went wrong (network, size, checksum, archive)."""
