@@ -9,7 +9,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.intents import IntentSet
-from assistant.nlu.runtime import IntentModel
+from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
 from assistant.profiles import DeviceProfile
 
 COMMANDS: list[tuple[str, str, str | None, dict[str, Any]]] = [
@@ -80,3 +80,9 @@ def test_parse_json_is_the_documented_contract(capsys: pytest.CaptureFixture[str
     assert 0.5 < output["confidence"] <= 1.0
     assert "twenty five minutes" in output["reply"].lower()
     assert output["latency_ms"] > 0
+
+
+def test_an_empty_transcript_is_not_understood(intents: IntentSet) -> None:
+    model = IntentModel.load(intents, DEFAULT_MODEL_DIR, "dynamic_int8")
+    assert model.parse("").intent is None
+    assert model.parse("   ").intent is None

@@ -126,6 +126,8 @@ class IntentModel:
         """The frame of `text`, using only the `allowed` intents (default: all loaded)."""
         started = time.perf_counter()
         text = normalize(text)
+        if not text:  # silence or noise the recognizer made nothing of: nothing to understand
+            return ParseResult(text, None, (), 0.0, _ms(started))
         ids, encoding = parse_prefix(self.tokenizer, text)
         if len(ids) > self.max_len:  # keep the start of an over-long command
             keep = self.max_len - 2
