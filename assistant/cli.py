@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="profile name, e.g. smartwatch")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_run_profile_show)
+    check = profile_commands.add_parser(
+        "check", help="measure memory, latency and power of a profile's components; exit 1 when over its limits"
+    )
+    check.add_argument("name", help="profile name")
+    check.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="recognizer (default: the profile's)")
+    check.add_argument("--push-to-talk", action="store_true", help="measure without the wake word")
+    check.add_argument("--model", type=Path, help="intent model directory (default: the shipped model)")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(run=_run_profile_check)
 
     data = commands.add_parser("data", help="training data tools")
     data_commands = data.add_subparsers(title="data commands", metavar="SUBCOMMAND")
@@ -92,7 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score the intent model on a labelled data set")
     evaluate.add_argument("--device", default="smart_speaker", help="device profile (default: %(default)s)")
     evaluate.add_argument("--dataset", type=Path, required=True, help="file or folder of labelled commands")
-    evaluate.add_argument("--format", required=True, choices=("synthetic", "jsonl", "hwu64", "slurp", "clinc"))
+    evaluate.add_argument(
+        "--format", required=True, choices=("synthetic", "jsonl", "hwu64", "slurp", "clinc", "coffee"),
+        help="coffee: recordings (labels.json + wav/) through the recognizer, then the model",
+    )  # fmt: skip
+    evaluate.add_argument("--snr", type=float, metavar="DB", help="coffee: mix noise/kitchen.wav in at this SNR")
+    evaluate.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="coffee: recognizer (default: profile)")
     evaluate.add_argument("--split", help="synthetic: train|validation; clinc: train|val (default: held-out)")
     evaluate.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     evaluate.add_argument("--variant", help="model variant (default: the device profile's)")
@@ -101,14 +115,81 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_run_eval)
 
     bench = commands.add_parser("bench", help="benchmarks that print tables and write docs/")
-    bench.add_argument("what", choices=("nlu",), help="nlu: our model against TF-IDF and hassil baselines")
-    bench.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
-    bench.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
     bench.add_argument(
-        "--out", type=Path, default=Path("docs/benchmarks.md"), help="markdown report (default: %(default)s)"
+        "what",
+        nargs="?",
+        choices=("nlu", "wake", "asr"),
+        help="nlu: our model against TF-IDF and hassil baselines; wake: wake word false accepts, rejects, CPU; "
+        "asr: speech recognizer exact transcripts and real-time factor; none, with --device or --all: "
+        "memory, latency, energy and battery per device",
     )
+    bench.add_argument("--all", action="store_true", help="per-device budgets of every profile (else of --device)")
+    bench.add_argument(
+        "--engine", choices=("vosk", "pocketsphinx"), help="devices: recognizer (default: the profile's)"
+    )
+    bench.add_argument("--model", type=Path, help="model directory (default: the shipped model; wake: models/wake)")
+    bench.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
+    bench.add_argument("--out", type=Path, help="markdown report (default: docs/benchmarks.md; wake: docs/wakeword.md)")
+    bench.add_argument("--phrase", action="append", help="wake: only this phrase (repeatable; default: every model)")
+    bench.add_argument("--hours", type=float, default=1.0, help="wake: hours of negative speech (default: %(default)s)")
+    bench.add_argument("--cache", type=Path, help="wake: feature cache (default: ~/.cache/assistant/wakeword)")
+    bench.add_argument("--device", action="append", help="asr, budgets: this device (repeatable; asr default: five)")
+    bench.add_argument("--commands", type=int, default=60, help="asr: espeak-ng commands per device (default: 60)")
     bench.add_argument("--json", action="store_true", help="print JSON")
     bench.set_defaults(run=_run_bench)
+
+    transcribe = commands.add_parser("transcribe", help="speech to text: run a device's recognizer on a WAV file")
+    transcribe.add_argument("file", type=Path, help="a WAV file (any rate and channels; converted to 16 kHz mono)")
+    transcribe.add_argument("--device", default="smartwatch", help="device profile (default: %(default)s)")
+    transcribe.add_argument(
+        "--engine", choices=("vosk", "pocketsphinx"), help="recognizer (default: the profile's; see the README)"
+    )
+    transcribe.add_argument("--mode", choices=("grammar", "open"), help="grammar or open vocabulary (default: profile)")
+    transcribe.add_argument("--json", action="store_true", help='print {"text", "alternatives", "engine", "rtf"}')
+    transcribe.set_defaults(run=_run_transcribe)
+
+    models = commands.add_parser("models", help="speech models: list the known ones, download one")
+    model_commands = models.add_subparsers(title="models commands", metavar="SUBCOMMAND")
+    models_list = model_commands.add_parser("list", help="known models and whether each is installed")
+    models_list.add_argument("--dir", type=Path, help="models folder (default: $ASSISTANT_MODELS_DIR or ~/.local/...)")
+    models_list.add_argument("--json", action="store_true", help="print JSON")
+    models_list.set_defaults(run=_run_models_list)
+    models_download = model_commands.add_parser("download", help="download, verify and install a known model")
+    models_download.add_argument("name", help="a known model, e.g. vosk-small-en-us (see `assistant models list`)")
+    models_download.add_argument("--dir", type=Path, help="models folder (default: as for `models list`)")
+    models_download.add_argument("--url", help="download from this address instead (a mirror); the checksum stays")
+    models_download.add_argument("--force", action="store_true", help="reinstall over an installed model")
+    models_download.set_defaults(run=_run_models_download)
+    models.set_defaults(run=lambda args: _usage(models))
+
+    wakeword = commands.add_parser("wakeword", help="wake word models: train one for a phrase, or run one on audio")
+    wakeword_commands = wakeword.add_subparsers(title="wakeword commands", metavar="SUBCOMMAND")
+    wake_train = wakeword_commands.add_parser(
+        "train", help="train a wake phrase from synthesized speech, offline (needs the [train] extra)"
+    )
+    wake_train.add_argument("phrase", help='the wake phrase, e.g. "hey fridge"')
+    wake_train.add_argument("--out", type=Path, required=True, help="model directory to write (head.tflite, wake.json)")
+    wake_train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    wake_train.add_argument(
+        "--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)"
+    )
+    wake_train.add_argument("--cache", type=Path, help="feature cache (default: ~/.cache/assistant/wakeword)")
+    wake_train.add_argument("--positives", type=int, help="distinct renders of the phrase (default: the plan's)")
+    wake_train.add_argument("--epochs", type=int, help="training epochs (default: the plan's)")
+    wake_train.add_argument("--tiny", action="store_true", help="seconds of data: for tests and smoke runs only")
+    wake_train.add_argument("--json", action="store_true", help="print wake.json when done")
+    wake_train.set_defaults(run=_run_wakeword_train)
+    wake_detect = wakeword_commands.add_parser("detect", help="run a wake word model over a WAV file, stdin or the mic")
+    wake_detect.add_argument("source", help="a WAV file, - for raw 16 kHz int16 on stdin, or mic")
+    which = wake_detect.add_mutually_exclusive_group()
+    which.add_argument("--phrase", help="a shipped phrase (default: the device's wake phrase)")
+    which.add_argument("--model", type=Path, help="a model directory from `assistant wakeword train`")
+    wake_detect.add_argument("--device", default="smartwatch", help="device profile (default: %(default)s)")
+    wake_detect.add_argument("--threshold", type=float, help="score to fire at (default: the model's)")
+    wake_detect.add_argument("--scores", action="store_true", help="print every frame's score, not only detections")
+    wake_detect.add_argument("--json", action="store_true", help="print JSON lines")
+    wake_detect.set_defaults(run=_run_wakeword_detect)
+    wakeword.set_defaults(run=lambda args: _usage(wakeword))
 
     train = commands.add_parser("train", help="train the intent model (needs the [train] extra)")
     scope = train.add_mutually_exclusive_group()
@@ -140,6 +221,33 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--variant", help="model variant (default: the profile's)")
     simulate.add_argument("--json", action="store_true", help="one JSON object per turn")
     simulate.set_defaults(run=_run_simulate)
+
+    listen = commands.add_parser("listen", help="the voice loop: wake word, command, reply (microphone, WAV or stdin)")
+    listen.add_argument("--device", required=True, help="device profile")
+    listen.add_argument(
+        "--input", default="mic", help="mic, mic:DEVICE, FILE.wav, or - for raw 16 kHz 16-bit mono PCM on stdin"
+    )
+    listen.add_argument("--push-to-talk", action="store_true", help="no wake word: every command is taken")
+    listen.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="recognizer (default: the profile's)")
+    listen.add_argument("--model", type=Path, help="intent model directory (default: the shipped model)")
+    listen.add_argument("--json", action="store_true", help="one JSON event a line")
+    listen.set_defaults(run=_run_listen)
+
+    daemon = commands.add_parser(
+        "daemon", help="run as a service: voice loop, event socket, Wyoming and Hermes (SIGHUP reloads)"
+    )
+    daemon.add_argument("--config", type=Path, help="daemon settings, YAML (see examples/daemon.yaml)")
+    daemon.add_argument("--device", help="device profile (overrides the config's)")
+    daemon.add_argument("--input", help="mic, mic:DEVICE, FILE.wav, or - for raw 16 kHz 16-bit mono PCM on stdin")
+    daemon.add_argument("--push-to-talk", action="store_true", default=None, help="no wake word: every command")
+    daemon.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="recognizer (default: the profile's)")
+    daemon.add_argument("--model", type=Path, help="intent model directory (default: the shipped model)")
+    daemon.add_argument("--socket", type=Path, help="serve events and commands on this Unix socket")
+    daemon.add_argument("--wyoming", metavar="URI", help="serve Wyoming at URI, e.g. tcp://127.0.0.1:10800")
+    daemon.add_argument("--no-stdout", action="store_true", default=None, help="no JSON events on stdout")
+    daemon.add_argument("--check", action="store_true", help="validate the configuration and exit (0 fine, 2 not)")
+    daemon.add_argument("--json", action="store_true", help="--check: print the report as JSON")
+    daemon.set_defaults(run=_run_daemon)
     return parser
 
 
@@ -214,6 +322,34 @@ def _run_profiles(args: argparse.Namespace) -> int:
             f"{s['recognizer']:<18} {s['cpu_factor']:>6g}  {', '.join(s['domains'])}"
         )
     return 0
+
+
+def _run_profile_check(args: argparse.Namespace) -> int:
+    from assistant.budget import check_profile
+
+    intents, profiles = _load(args)
+    profile = _profile(profiles, args.name)
+    report = check_profile(
+        profile, intents, model_dir=args.model, engine=args.engine, push_to_talk=args.push_to_talk,
+        intents_dir=args.intents, profiles_dir=args.profiles,
+    )  # fmt: skip
+    data = report.to_dict()
+    if args.json:
+        _print_json(data)
+        return 0 if report.ok else 1
+    print(f"{profile.name}: {'fits' if report.ok else 'DOES NOT FIT'}")
+    for component in report.components:
+        print(f"  {component.name:<45} {component.mb:7.1f} MB")
+    print(f"  {'process peak':<45} {report.total_mb:7.1f} MB   (limit {report.limit_mb:g} MB)")
+    for stage, ms in data["latency_ms"].items():
+        print(f"  latency {stage:<37} {ms['here']:7.1f} ms here, {ms['device']:7.1f} ms on the device")
+    listening = report.listening
+    print(f"  listening: {listening.mode}, {listening.standby_mw:.2f} mW standby ({listening.reason})")
+    print(f"  energy per command: {report.energy_mj_per_command:.1f} mJ", end="")
+    print(f"; battery: {report.battery_days:.1f} days" if report.battery_days is not None else " (mains powered)")
+    for line in report.advice():
+        print(f"  ! {line}")
+    return 0 if report.ok else 1
 
 
 def _run_profile_show(args: argparse.Namespace) -> int:
@@ -327,6 +463,8 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     model, device_intents, profile = _load_model(args)
     allowed = {intent.name for intent in device_intents.intents}
+    if args.format == "coffee":
+        return _run_eval_audio(args, model, device_intents, profile)
     commands = [c.within(allowed) for c in read_commands(args.format, args.dataset, model.intents, args.split)]
     excluded = 0
     if args.format in ("slurp", "hwu64", "clinc"):  # never score on sentences the model was trained on
@@ -354,6 +492,37 @@ def _run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_eval_audio(args: argparse.Namespace, model: Any, device_intents: IntentSet, profile: DeviceProfile) -> int:
+    from assistant.asr.factory import build_recognizer
+    from assistant.audio_eval import evaluate_audio, read_audio_commands, read_noise
+
+    commands = read_audio_commands(args.dataset, device_intents)
+    noise = read_noise(args.dataset) if args.snr is not None else None
+    recognizer = build_recognizer(profile, model.intents, engine=args.engine)
+    allowed = {intent.name for intent in device_intents.intents}
+    mistakes: list[str] = []
+
+    def note(command: Any, result: Any, heard: str) -> None:
+        if len(mistakes) < args.errors:
+            got = f"{result.intent} {dict((s.name, s.value) for s in result.slots)}"
+            mistakes.append(f"{command.text}: heard {heard!r}; want {command.intent} {dict(command.slots)}, got {got}")
+
+    report = evaluate_audio(
+        commands, recognizer, lambda text: model.parse(text, allowed), noise=noise, snr_db=args.snr,
+        profile=profile, on_error=note,
+    )  # fmt: skip
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    snr = "clean" if args.snr is None else f"kitchen noise at {args.snr:g} dB SNR"
+    print(f"{len(commands)} recordings in {args.dataset} on {profile.name} ({recognizer.engine}, {snr})")
+    for key, value in report.to_dict().items():
+        print(f"  {key:<18} {'-' if value is None else value}")
+    for line in mistakes:
+        print(f"  x {line}")
+    return 0
+
+
 def _require_train_extra(purpose: str, modules: tuple[str, ...]) -> None:
     """Fail with what to install before any work starts, not halfway through."""
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
@@ -364,6 +533,15 @@ def _require_train_extra(purpose: str, modules: tuple[str, ...]) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    if args.what is None:
+        if not (args.device or args.all):
+            raise AssistantError("bench needs what to measure: nlu, wake, asr, or --device NAME / --all")
+        return _run_bench_devices(args)
+    if args.what == "wake":
+        return _run_bench_wake(args)
+    if args.what == "asr":
+        return _run_bench_asr(args)
+    args.out = args.out or Path("docs/benchmarks.md")
     _require_train_extra("benchmarks", ("sklearn", "hassil", "matplotlib"))
     from assistant.benchmarks.nlu import benchmark, markdown, plot
     from assistant.datasets import data_dir
@@ -390,6 +568,203 @@ def _run_bench(args: argparse.Namespace) -> int:
         _print_json({"results": [r.to_dict() for r in results], "replies": [asdict(t) for t in replies]})
     else:
         print(report)
+    return 0
+
+
+def _run_bench_asr(args: argparse.Namespace) -> int:
+    from assistant.benchmarks.asr import DEFAULT_DEVICES, benchmark, markdown
+    from assistant.datasets import data_dir
+
+    intents, profiles = _load(args)
+    devices = args.device or list(DEFAULT_DEVICES)
+    for name in devices:
+        _profile(profiles, name)
+    data = args.data or data_dir()
+    scores, humans = benchmark(
+        intents, profiles, devices, args.commands, data, say=lambda m: print(f"== {m}", file=sys.stderr)
+    )
+    command = " ".join(["assistant", *sys.argv[1:]]) if sys.argv[0].endswith("assistant") else "assistant bench asr"
+    report = markdown(scores, humans, command)
+    out = args.out or Path("docs/asr_benchmark.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report, encoding="utf-8")
+    if args.json:
+        _print_json({"scores": [s.to_dict() for s in scores], "humans": [asdict(h) for h in humans]})
+    else:
+        print(report)
+    return 0
+
+
+def _run_transcribe(args: argparse.Namespace) -> int:
+    from assistant.asr.factory import build_recognizer
+    from assistant.audio import read_wav
+
+    intents, profiles = _load(args)
+    profile = _profile(profiles, args.device)
+    samples = read_wav(args.file)
+    recognizer = build_recognizer(profile, intents, engine=args.engine, mode=args.mode)
+    transcript = recognizer.transcribe(samples)
+    if args.json:
+        _print_json(transcript.to_dict())
+    else:
+        print(transcript.text)
+    return 0
+
+
+def _run_models_list(args: argparse.Namespace) -> int:
+    from assistant.asr.models import KNOWN_MODELS, installed_models, models_dir
+
+    directory = args.dir or models_dir()
+    installed = {path.name: path for path in installed_models(directory)}
+    listing = [
+        {**model.to_dict(), "installed": str(installed[name]) if name in installed else None}
+        for name, model in KNOWN_MODELS.items()
+    ]
+    if args.json:
+        _print_json({"models_dir": str(directory), "models": listing})
+        return 0
+    print(f"models folder: {directory}")
+    for entry in listing:
+        state = f"installed in {entry['installed']}" if entry["installed"] else "not installed"
+        size = f"~{entry['approx_size_mb']:g} MB"
+        print(f"  {entry['name']:<20} {entry['engine']:<13} {entry['language']:<6} {size:>8}  {state}")
+    return 0
+
+
+def _run_models_download(args: argparse.Namespace) -> int:
+    from assistant.asr.download import download_model
+    from assistant.asr.models import KNOWN_MODELS
+
+    if args.name not in KNOWN_MODELS:
+        raise AssistantError(f"unknown model {args.name!r} (known: {', '.join(KNOWN_MODELS)})")
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int | None) -> None:
+        if show:
+            of = f" of {total / 1e6:.1f}" if total else ""
+            print(f"\rdownloading {args.name}: {done / 1e6:.1f}{of} MB", end="", file=sys.stderr, flush=True)
+
+    path = download_model(KNOWN_MODELS[args.name], args.dir, url=args.url, progress=progress, force=args.force)
+    if show:
+        print(file=sys.stderr)
+    print(path)
+    return 0
+
+
+def _run_bench_devices(args: argparse.Namespace) -> int:
+    _require_train_extra("the device benchmark's plots", ("matplotlib",))
+    from assistant.benchmarks.devices import benchmark, markdown, plot
+
+    intents, profiles = _load(args)
+    chosen = list(profiles.values()) if args.all else [_profile(profiles, name) for name in args.device]
+    reports = benchmark(
+        chosen, intents, engine=args.engine, model_dir=args.model, intents_dir=args.intents,
+        profiles_dir=args.profiles, say=lambda m: print(f"== {m}", file=sys.stderr),
+    )  # fmt: skip
+    out = args.out or Path("docs/device_benchmarks.md" if args.all else f"docs/device_{'_'.join(args.device)}.md")
+    image = out.with_suffix(".png")
+    command = " ".join(["assistant", *sys.argv[1:]]) if sys.argv else "assistant bench --all"
+    report = markdown(reports, profiles, command, image.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report, encoding="utf-8")
+    plot(reports, profiles, image)
+    if args.json:
+        data = [r.to_dict() for r in reports]
+        _print_json(data[0] if len(data) == 1 else data)
+    else:
+        print(report)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _run_bench_wake(args: argparse.Namespace) -> int:
+    from assistant.benchmarks.wake import benchmark, markdown, to_json
+    from assistant.datasets import data_dir
+    from assistant.train.wakeword_data import default_cache_dir
+    from assistant.wake import DEFAULT_WAKE_DIR
+
+    results = benchmark(
+        load_intents(args.intents),
+        args.model or DEFAULT_WAKE_DIR,
+        args.data or data_dir(),
+        args.cache or default_cache_dir(),
+        args.phrase or (),
+        args.hours,
+        say=lambda m: print(f"== {m}", file=sys.stderr),
+    )
+    command = " ".join(["assistant", *sys.argv[1:]]) if sys.argv else "assistant bench wake"
+    report = markdown(results, command, args.model or DEFAULT_WAKE_DIR)
+    out = args.out or Path("docs/wakeword.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report, encoding="utf-8")
+    print(to_json(results) if args.json else report)
+    return 0
+
+
+def _run_wakeword_train(args: argparse.Namespace) -> int:
+    _require_train_extra("training", ("tensorflow", "keras"))
+    from assistant.datasets import data_dir
+    from assistant.train.wakeword import WakeTrainingPlan, replace_plan, train_wakeword
+    from assistant.train.wakeword_data import default_cache_dir
+
+    intents, profiles = _load(args)
+    plan = WakeTrainingPlan.tiny() if args.tiny else WakeTrainingPlan()
+    plan = replace_plan(plan, seed=args.seed, positive_renders=args.positives, epochs=args.epochs)
+    show_progress = sys.stderr.isatty()
+
+    def progress(what: str, done: int, total: int) -> None:
+        if show_progress:
+            end = "\n" if done == total else ""
+            print(f"\r  {what}: {done:,} / {total:,}", end=end, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    metadata = train_wakeword(
+        args.phrase,
+        args.out,
+        plan,
+        intents,
+        args.data or data_dir(),
+        args.cache or default_cache_dir(),
+        wake_phrases=sorted({profile.wake_phrase for profile in profiles.values()}),
+        stage=lambda m: print(f"== {m}", file=sys.stderr),
+        progress=progress,
+    )
+    if args.json:
+        _print_json(metadata)
+        return 0
+    validation = metadata["metrics"]["validation"]
+    print(f"wake word {metadata['phrase']!r} written to {args.out} in {(time.perf_counter() - started) / 60:.1f} min")
+    print(
+        f"threshold {metadata['detection']['threshold']}: validation false accepts "
+        f"{validation['false_accepts_per_hour']:.2f}/h over {validation['hours']:.2f} h, false rejects "
+        f"{validation['false_reject_rate']:.3f} of {validation['positives']}, confusables accepted "
+        f"{validation['confusable_accept_rate']:.3f} of {validation['confusables']}"
+    )
+    return 0
+
+
+def _run_wakeword_detect(args: argparse.Namespace) -> int:
+    from assistant.audio import open_source
+    from assistant.wake import FRAME_SAMPLES, WakeWordDetector
+
+    if args.model:
+        detector = WakeWordDetector.from_dir(args.model, threshold=args.threshold)
+    else:
+        phrase = args.phrase or _profile(_load(args)[1], args.device).wake_phrase
+        detector = WakeWordDetector.for_phrase(phrase, threshold=args.threshold)
+    count = 0
+    with open_source(args.source, FRAME_SAMPLES) as source:
+        for frame in source.frames():
+            score = detector.process(frame)
+            count += score.detected
+            if not (score.detected or args.scores):
+                continue
+            if args.json:
+                print(json.dumps({"phrase": detector.phrase, **score.to_dict()}))
+            else:
+                mark = "  <- wake" if score.detected else ""
+                print(f"{score.end_s:8.2f} s  score {score.score:.3f}{mark}")
+    if not args.json:
+        print(f"{count} detection(s) of {detector.phrase!r} (threshold {detector.threshold:.3f})")
     return 0
 
 
@@ -497,13 +872,81 @@ def _run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_listen(args: argparse.Namespace) -> int:
+    from assistant.audio import frame_samples_for, open_source
+    from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
+    from assistant.pipeline import assemble
+
+    intents, profiles = _load(args)
+    profile = _profile(profiles, args.device)
+    model = IntentModel.load(intents, args.model or DEFAULT_MODEL_DIR, profile.model_variant)
+    loop = assemble(profile, intents, model, engine=args.engine, push_to_talk=args.push_to_talk)
+    mode = "push-to-talk" if loop.wake is None else f"say {profile.wake_phrase!r}"
+    print(f"{profile.name}: listening on {args.input} ({mode}; Ctrl-C stops)", file=sys.stderr)
+    with open_source(args.input, frame_samples_for(profile.audio.frame_ms)) as source:
+        for event in loop.run(source.frames()):
+            data = event.to_dict()
+            if args.json:
+                print(json.dumps(data, ensure_ascii=False), flush=True)
+                continue
+            details = {k: v for k, v in data.items() if k not in ("type", "at_s")}
+            print(f"{data['at_s']:8.2f} s  {data['type']:<10} {json.dumps(details, ensure_ascii=False)}", flush=True)
+    return 0
+
+
+def _run_daemon(args: argparse.Namespace) -> int:
+    from assistant.daemon import Daemon, check
+    from assistant.daemon_config import Overrides, load_daemon_config
+
+    overrides = Overrides(
+        device=args.device,
+        input=args.input,
+        push_to_talk=args.push_to_talk,
+        engine=args.engine,
+        model=args.model,
+        intents=None if args.intents == DEFAULT_INTENTS_DIR else args.intents,
+        profiles=None if args.profiles == DEFAULT_PROFILES_DIR else args.profiles,
+        socket=args.socket,
+        wyoming_uri=args.wyoming,
+        no_stdout=args.no_stdout,
+    )
+    config = load_daemon_config(args.config, overrides)
+    if args.check:
+        report = check(config)
+        if args.json:
+            _print_json(report.to_dict())
+            return 0
+        for what, finding in report.findings:
+            print(f"{what:<12} {finding}")
+        print("ok: the daemon can start with this configuration")
+        return 0
+    if not args.verbose:
+        logging.getLogger("assistant").setLevel(logging.INFO)  # a service's log says what it is doing
+    return Daemon(config, out=sys.stdout).run()
+
+
 def _speech_io(args: argparse.Namespace, profile: DeviceProfile, intents: IntentSet) -> tuple[Any, Any]:
-    """The recognizer and synthesizer a simulation needs, built only when asked for."""
-    return None, None
+    """The recognizer (built on first use: it takes a moment) and the synthesizer of a simulation."""
+    from assistant.asr.factory import build_recognizer
+    from assistant.endpoint import command_span
+    from assistant.tts import synthesize
+
+    recognizers: list[Any] = []
+
+    def transcribe(samples: Any) -> tuple[str, float]:
+        if not recognizers:
+            recognizers.append(build_recognizer(profile, intents, engine=args.engine))
+        started = time.perf_counter()
+        transcript = recognizers[0].transcribe(command_span(samples, profile))
+        return transcript.text, (time.perf_counter() - started) * 1000.0
+
+    return transcribe, synthesize
 
 
 def _speaker() -> Any:
-    return None
+    from assistant.tts import say_aloud
+
+    return say_aloud
 
 
 def _print_generation_summary(summary: dict[str, Any], out: Path) -> None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from assistant.audio import SAMPLE_RATE_HZ
+from assistant.audio import SAMPLE_RATE_HZ, iter_frames
 from assistant.errors import AudioError
 from assistant.vad import VoiceActivityDetector
 
@@ -233,3 +233,19 @@ def split_utterances(frames: Iterable[NDArray[np.int16]], endpointer: Endpointer
     last = endpointer.finish()
     utterances += [last] if last is not None else []
     return [utterance for utterance in utterances if utterance.reason != "no_speech"]
+
+
+def command_span(samples: NDArray[np.int16], profile: DeviceProfile) -> NDArray[np.int16]:
+    """A recording of one command cut as the device's endpointer cuts it: from the
+    pre-roll before the first speech to where the last speech's silence timeout
+    ends. Recordings and synthesized test commands hold silence around the words
+    that a device never decodes, and PocketSphinx in grammar mode measurably
+    decodes worse with it (espeak-ng commands padded with silence came out as
+    other commands). No speech at all: the recording as it is."""
+    endpointer = Endpointer.from_profile(profile)  # a fresh one: its clock starts at this recording
+    utterances = split_utterances(iter_frames(samples, endpointer.frame_samples), endpointer)
+    if not utterances:
+        return samples
+    begin = round(utterances[0].audio_start_s * endpointer.sample_rate_hz)
+    end = round(utterances[-1].audio_start_s * endpointer.sample_rate_hz) + len(utterances[-1].samples)
+    return samples[begin:end]

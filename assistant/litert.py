@@ -9,6 +9,7 @@ says what to install.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,18 @@ class InterpreterUnavailable(AssistantError):
     """No TFLite interpreter is installed, or it cannot load this model."""
 
 
-def load_interpreter(path: Path, threads: int = 1) -> Any:
-    """A ready interpreter for the model at `path` (tensors allocated)."""
+def load_interpreter(path: Path, threads: int = 1, input_shapes: Mapping[int, Sequence[int]] | None = None) -> Any:
+    """A ready interpreter for the model at `path` (tensors allocated).
+
+    `input_shapes` (input position -> shape) sets the shape of inputs the model leaves
+    open (a -1 in the signature) before tensors are allocated.
+    """
     interpreter_class, backend = _interpreter_class()
     try:
         interpreter = interpreter_class(model_path=str(path), num_threads=threads)
+        details = interpreter.get_input_details()
+        for position, shape in (input_shapes or {}).items():
+            interpreter.resize_tensor_input(details[position]["index"], list(shape))
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
         hint = (

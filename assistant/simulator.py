@@ -17,6 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+from numpy.typing import NDArray
+
+from assistant.audio import read_wav
 from assistant.devices import SimClock, simulate
 from assistant.devices.base import flatten_state
 from assistant.dialogue import Dialogue, Turn
@@ -28,9 +32,9 @@ from assistant.scenario import Scenario, ScriptTurn, parse_duration
 CLOCK_STEP_S = 60.0  # the clock moves in steps this long so notices come in order and repeat alarms re-arm
 HISTORY_FILE = Path.home() / ".assistant_history"
 
-# What a recorded or synthesized utterance becomes: the transcript and the time the recognizer took.
-Transcriber = Callable[[Path], tuple[str, float]]
-Synthesizer = Callable[[str], Path]
+# What an utterance (16 kHz mono int16) becomes: the transcript and the milliseconds the recognizer took.
+Transcriber = Callable[[NDArray[np.int16]], tuple[str, float]]
+Synthesizer = Callable[[str], NDArray[np.int16]]
 
 
 @dataclass(frozen=True)
@@ -73,16 +77,19 @@ class Session:
 
     def hear_audio(self, path: Path) -> tuple[str, Turn, float]:
         """A recording through the recognizer, then the dialogue: (transcript, turn, recognizer ms)."""
-        if self.transcriber is None:
-            raise RuntimeError("this session was built without a recognizer")
-        text, recognize_ms = self.transcriber(path)
-        return text, self.dialogue.hear(text), recognize_ms
+        return self._hear(read_wav(path))
 
     def speak_and_hear(self, text: str) -> tuple[str, Turn, float]:
         """`text` synthesized, then recognized and understood: the whole speech path."""
         if self.synthesizer is None:
             raise RuntimeError("this session was built without a speech synthesizer")
-        return self.hear_audio(self.synthesizer(text))
+        return self._hear(self.synthesizer(text))
+
+    def _hear(self, samples: NDArray[np.int16]) -> tuple[str, Turn, float]:
+        if self.transcriber is None:
+            raise RuntimeError("this session was built without a recognizer")
+        text, recognize_ms = self.transcriber(samples)
+        return text, self.dialogue.hear(text), recognize_ms
 
     def advance(self, seconds: float) -> list[Turn]:
         """Move the clock; the notices that came due, as turns."""

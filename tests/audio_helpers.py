@@ -16,13 +16,15 @@ import pytest
 from assistant.audio import SAMPLE_RATE_HZ, read_wav
 from assistant.datasets import data_dir
 
+VOICE = "en-us"  # the recognizer's acoustic model is US English; espeak-ng's default voice is British
 
-def speak(text: str, directory: Path) -> np.ndarray:
+
+def speak(text: str, directory: Path, voice: str = VOICE) -> np.ndarray:
     """`text` spoken by espeak-ng, converted by sox to 16 kHz mono int16."""
-    stem = hashlib.sha1(text.encode()).hexdigest()[:12]
+    stem = hashlib.sha1(f"{voice}:{text}".encode()).hexdigest()[:12]
     raw, converted = directory / f"{stem}.espeak.wav", directory / f"{stem}.16k.wav"
     if not converted.exists():
-        subprocess.run(["espeak-ng", "-w", str(raw), text], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
         subprocess.run(["sox", "-R", str(raw), "-r", str(SAMPLE_RATE_HZ), "-b", "16", str(converted)], check=True)
     return read_wav(converted)
 

@@ -1,0 +1,216 @@
+"""The voice loop: frames -> wake word -> endpointing -> recognizer -> dialogue -> reply.
+
+This is the one module that wires the stages; they never call each other. It is
+a state machine fed one frame at a time, so a microphone, a file, a socket and a
+test drive it the same way, and it yields typed events (`assistant.events`).
+
+Waiting for the wake word, every frame goes through the VAD (so the room's noise
+is known when a command starts) and, unless gated off, the wake word. After the
+wake word the endpointer collects the command; at its end the command (a short
+pre-roll, no surrounding silence) is decoded whole. Streaming every frame since the
+wake word into PocketSphinx was measured to turn espeak-ng commands into other
+commands (the silence around them derails its grammar search), so decoding waits
+for the endpoint: at RTF 0.05-0.1, a few hundred ms here.
+After a reply that asks something, or inside the dialogue's follow-up window,
+the next command needs no wake word.
+
+Time is the stream's: the device's clock moves one frame per frame, so timers
+set by voice ring at the right point of a recording as well as live.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from assistant.asr.factory import build_recognizer
+from assistant.asr.recognizer import Recognizer
+from assistant.devices import simulate
+from assistant.devices.clock import SimClock
+from assistant.dialogue import Dialogue, Turn
+from assistant.endpoint import Endpointer, Utterance
+from assistant.errors import AssistantError
+from assistant.events import Announced, Awaiting, Event, Failed, Heard, NoCommand, Replied, Understood, Wake
+from assistant.intents import IntentSet
+from assistant.nlu.runtime import IntentModel
+from assistant.profiles import DeviceProfile
+from assistant.vad import VoiceActivityDetector
+from assistant.wake import WakeWordDetector
+
+log = logging.getLogger(__name__)
+
+NOTICE_POLL_S = 1.0  # how often the device is asked for notices, in stream time
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    frame_ms: int
+    wake_gated_by_vad: bool = False  # run the wake word only on frames the VAD calls speech (saves power)
+    push_to_talk: bool = False  # no wake word: every command is taken (a button held, or a file of commands)
+
+
+class VoiceLoop:
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        dialogue: Dialogue,
+        clock: SimClock,
+        endpointer: Endpointer,
+        wake: WakeWordDetector | None,
+        settings: LoopSettings,
+    ) -> None:
+        if wake is None and not settings.push_to_talk:
+            raise AssistantError("a voice loop without a wake word model must be push-to-talk")
+        self.recognizer = recognizer
+        self.dialogue = dialogue
+        self.clock = clock
+        self.endpointer = endpointer
+        self.vad: VoiceActivityDetector = endpointer.vad  # one detector: the noise it learns carries over
+        self.wake = wake
+        self.settings = settings
+        self._frames = 0
+        self._next_poll_s = NOTICE_POLL_S
+        self._in_command = False
+        if settings.push_to_talk:
+            self._listen()
+
+    @property
+    def now_s(self) -> float:
+        return self._frames * self.settings.frame_ms / 1000.0
+
+    def run(self, frames: Iterable[NDArray[np.int16]]) -> Iterator[Event]:
+        """Events for a whole stream; the last command is finished when it ends."""
+        for frame in frames:
+            yield from self.push(frame)
+        yield from self.finish()
+
+    def push(self, frame: NDArray[np.int16]) -> list[Event]:
+        self._frames += 1
+        self.clock.advance(self.settings.frame_ms / 1000.0)
+        events: list[Event] = []
+        if self._in_command:
+            utterance = self.endpointer.push(frame)
+            if utterance is not None:
+                events += self._command(utterance)
+        else:
+            events += self._watch_for_wake(frame)
+        if self.now_s >= self._next_poll_s:
+            self._next_poll_s += NOTICE_POLL_S
+            events += [self._notice(turn) for turn in self.dialogue.poll()]
+        return events
+
+    def finish(self) -> list[Event]:
+        """The stream ended: a command in progress is decoded as it is."""
+        if not self._in_command:
+            return []
+        utterance = self.endpointer.finish()
+        if utterance is None:
+            return []
+        return self._command(utterance, resume=False)
+
+    def _watch_for_wake(self, frame: NDArray[np.int16]) -> list[Event]:
+        assert self.wake is not None  # not push-to-talk: checked in __init__
+        speech = self.vad.is_speech(frame)
+        if self.settings.wake_gated_by_vad and not speech:
+            return []
+        started = time.process_time()
+        score = self.wake.process(frame)
+        if not score.detected:
+            return []
+        event = Wake(self.now_s, self.wake.phrase, round(score.score, 4), (time.process_time() - started) * 1000.0)
+        self._listen()
+        return [event]
+
+    def _listen(self) -> None:
+        self.endpointer.reset()
+        self._in_command = True
+
+    def _command(self, utterance: Utterance, *, resume: bool = True) -> list[Event]:
+        """The endpointer closed a command: decode it, take the dialogue's turn, decide how to listen next."""
+        self._in_command = False
+        if utterance.reason == "no_speech":
+            events: list[Event] = [NoCommand(self.now_s)]
+        else:
+            events = self._respond(utterance)
+        if resume:
+            events += self._next_listening()
+        return events
+
+    def _respond(self, utterance: Utterance) -> list[Event]:
+        started = time.perf_counter()
+        transcript = self.recognizer.transcribe(utterance.samples)
+        recognize_ms = (time.perf_counter() - started) * 1000.0
+        heard = Heard(
+            self.now_s, transcript.text, transcript.alternatives, transcript.engine, transcript.rtf,
+            round(utterance.end_s - utterance.start_s, 3), utterance.reason, recognize_ms,
+        )  # fmt: skip
+        if not transcript.text:
+            return [heard, Understood(self.now_s, None, {}, None, 0.0)]
+        try:
+            turn = self.dialogue.hear(transcript.text)
+        except AssistantError as error:  # a device or model failure on this command; the loop goes on
+            log.error("dialogue failed on %r: %s", transcript.text, error)
+            return [heard, Failed(self.now_s, "dialogue", str(error))]
+        timings = {"recognize": round(recognize_ms, 3), **{k: round(v, 3) for k, v in turn.timings_ms.items()}}
+        timings["end_to_reply"] = round(recognize_ms + turn.timings_ms.get("total", 0.0), 3)
+        return [heard, self._understood(turn), self._replied(turn, timings)]
+
+    def _next_listening(self) -> list[Event]:
+        if self.settings.push_to_talk:
+            self._listen()
+            return []
+        if self.dialogue.expects is not None or self.dialogue.in_follow_up():
+            self._listen()
+            return [Awaiting(self.now_s, "question" if self.dialogue.expects else "follow_up")]
+        if self.wake is not None:
+            self.wake.reset()  # the command's audio must not carry into the next wake window
+        return []
+
+    def _understood(self, turn: Turn) -> Understood:
+        confidence = round(turn.frame.confidence, 4) if turn.frame else None
+        parse_ms = turn.frame.latency_ms if turn.frame else 0.0
+        slots = turn.action.values() if turn.action else {}
+        return Understood(self.now_s, turn.intent, dict(slots), confidence, parse_ms)
+
+    def _replied(self, turn: Turn, timings: dict[str, float]) -> Replied:
+        return Replied(
+            self.now_s,
+            turn.reply.text,
+            turn.reply.source,
+            turn.outcome.to_dict() if turn.outcome else None,
+            {key: list(change) for key, change in turn.changes.items()},
+            turn.expects,
+            timings,
+        )
+
+    def _notice(self, turn: Turn) -> Announced:
+        return Announced(self.now_s, turn.reply.text, "notice")
+
+
+def assemble(
+    profile: DeviceProfile,
+    intents: IntentSet,
+    model: IntentModel,
+    *,
+    engine: str | None = None,
+    push_to_talk: bool = False,
+    start: datetime | None = None,
+) -> VoiceLoop:
+    """The voice loop of a profile: its recognizer, its wake phrase, its simulated device.
+
+    Push-to-talk (no wake word) when asked, or when the profile listens that way."""
+    push_to_talk = push_to_talk or profile.power.listening == "push_to_talk"
+    clock = SimClock(start or datetime.now().replace(microsecond=0))
+    device = simulate(profile, clock)
+    device_intents = intents.restricted_to(profile.domains)
+    dialogue = Dialogue(device_intents, model, device, clock, confirm=profile.confirm)
+    recognizer = build_recognizer(profile, intents, engine=engine)
+    wake = None if push_to_talk else WakeWordDetector.for_phrase(profile.wake_phrase)
+    settings = LoopSettings(profile.audio.frame_ms, push_to_talk=push_to_talk)
+    return VoiceLoop(recognizer, dialogue, clock, Endpointer.from_profile(profile), wake, settings)

@@ -1,0 +1,160 @@
+"""PocketSphinx end to end: espeak-ng commands through the device grammar, the
+streaming interface, dictionary gaps, the vosk fallback and `assistant transcribe`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.asr.factory import build_recognizer
+from assistant.asr.grammar import compile_grammar
+from assistant.asr.models import MODELS_DIR_ENV, VOSK_MODEL_ENV
+from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
+from assistant.audio import write_wav
+from assistant.benchmarks.asr import espeak_command, sample_commands
+from assistant.cli import main
+from assistant.errors import RecognizerError
+from assistant.intents import IntentSet
+from assistant.profiles import DeviceProfile
+
+WARM_UP = "what time is it"  # a first utterance: the decoder adapts to the audio on it
+
+
+@pytest.fixture(scope="module")
+def watch(intents: IntentSet, profiles: dict[str, DeviceProfile]) -> PocketSphinxRecognizer:
+    recognizer = PocketSphinxRecognizer(compile_grammar(intents.restricted_to(profiles["smartwatch"].domains)))
+    recognizer.transcribe(espeak_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
+    return recognizer
+
+
+@pytest.fixture(autouse=True)
+def no_vosk_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No English vosk model exists here; make sure none is found by accident either."""
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "models"))
+    monkeypatch.delenv(VOSK_MODEL_ENV, raising=False)
+
+
+def test_espeak_commands_decode_exactly_in_grammar_mode(
+    watch: PocketSphinxRecognizer, intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    assert watch.grammar is not None
+    texts = sample_commands(intents.restricted_to(profiles["smartwatch"].domains), watch.grammar.accepts, 12, seed=42)
+    voices = [("en-us", "m1"), ("en-us", "f3"), ("en", "m3")]
+    heard = [
+        watch.transcribe(espeak_command(text, voices[i % 3], (140, 160, 175)[i % 3], seed=i)).text
+        for i, text in enumerate(texts)
+    ]
+    exact = sum(h == t for h, t in zip(heard, texts, strict=True))
+    assert exact >= 9, list(zip(texts, heard, strict=True))  # the benchmark measures the rate on more
+
+
+def test_a_transcript_names_its_engine_and_real_time_factor(watch: PocketSphinxRecognizer) -> None:
+    transcript = watch.transcribe(espeak_command("set a timer for twenty five minutes", ("en-us", "m1"), 160, seed=1))
+    assert transcript.text == "set a timer for twenty five minutes"
+    assert transcript.engine == "pocketsphinx"
+    assert transcript.alternatives[0] == transcript.text
+    assert all(watch.grammar is not None and watch.grammar.accepts(a) for a in transcript.alternatives)
+    assert 0 < transcript.rtf < 1
+    assert set(transcript.to_dict()) == {"text", "alternatives", "engine", "rtf"}
+
+
+def test_partial_text_grows_while_the_command_streams_in(watch: PocketSphinxRecognizer) -> None:
+    samples = espeak_command("start a stopwatch", ("en-us", "m1"), 150, seed=2)
+    watch.start()
+    partials = [watch.feed(samples[i : i + 1280]).text for i in range(0, len(samples), 1280)]
+    final = watch.finish()
+    assert final.text == "start a stopwatch"
+    assert "" in partials[:2]  # nothing heard in the lead-in silence yet
+    assert any(p.startswith("start") for p in partials)
+
+
+def test_the_transcript_does_not_depend_on_the_frame_size(
+    intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    grammar = compile_grammar(intents.restricted_to(profiles["kitchen_timer"].domains))
+    samples = espeak_command("add two minutes to the pasta timer", ("en-us", "f3"), 160, seed=3)
+    warm_up = espeak_command(WARM_UP, ("en-us", "m1"), 160, seed=0)
+    heard = set()
+    for frame_samples in (1280, 320, 4000):
+        recognizer = PocketSphinxRecognizer(grammar)
+        recognizer.transcribe(warm_up, frame_samples)
+        heard.add(recognizer.transcribe(samples, frame_samples).text)
+    assert heard == {"add two minutes to the pasta timer"}
+
+
+def test_grammar_words_missing_from_the_dictionary_are_spelled_or_dropped_and_logged(
+    intents: IntentSet, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="assistant.asr.pocketsphinx_engine")
+    grammar = compile_grammar(intents.restricted_to(["coffee", "media"]))
+    assert {"descale", "despacito"} <= grammar.words()
+    recognizer = PocketSphinxRecognizer(grammar)
+    assert recognizer.grammar is not None
+    assert "descale" in recognizer.grammar.words()  # de + scale
+    assert "despacito" in recognizer.grammar.dropped_words
+    assert not recognizer.grammar.accepts("play despacito")
+    spelled = [r.message for r in caplog.records if r.levelno == logging.INFO]
+    dropped = [r.message for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("descale = " in message for message in spelled)
+    assert any("despacito" in message and "dropped" in message for message in dropped)
+
+
+def test_open_mode_decodes_with_the_default_language_model(
+    intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    recognizer = build_recognizer(profiles["smart_speaker"], intents, engine="pocketsphinx")
+    assert recognizer.mode == "open"
+    samples = espeak_command("what time is it", ("en-us", "m1"), 150, seed=4)
+    recognizer.transcribe(samples)
+    transcript = recognizer.transcribe(samples)
+    assert transcript.engine == "pocketsphinx"
+    assert transcript.text  # open vocabulary: some words, not necessarily these
+
+
+def test_a_vosk_profile_without_a_vosk_model_falls_back_to_pocketsphinx_and_says_so(
+    intents: IntentSet, profiles: dict[str, DeviceProfile], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="assistant.asr.factory")
+    profile = profiles["kitchen_timer"]
+    assert profile.recognizer.engine == "vosk"
+    recognizer = build_recognizer(profile, intents)
+    assert recognizer.engine == "pocketsphinx" and recognizer.mode == "grammar"
+    assert any("using PocketSphinx instead" in r.message for r in caplog.records)
+    transcript = recognizer.transcribe(espeak_command("stop the timer", ("en-us", "m1"), 150, seed=5))
+    assert transcript.engine == "pocketsphinx"
+
+
+def test_asking_for_vosk_explicitly_without_a_model_is_an_error(
+    intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    with pytest.raises(RecognizerError, match=r"no vosk model found.*assistant models download vosk-small-en-us"):
+        build_recognizer(profiles["kitchen_timer"], intents, engine="vosk")
+
+
+def test_frames_must_be_int16_mono(watch: PocketSphinxRecognizer) -> None:
+    watch.start()
+    with pytest.raises(RecognizerError, match="1-D int16"):
+        watch.feed(np.zeros(1280, dtype=np.float32))  # type: ignore[arg-type]
+    watch.finish()
+
+
+def test_transcribe_command_prints_the_json_transcript(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "command.wav"
+    write_wav(path, espeak_command("stop the timer", ("en-us", "f3"), 150, seed=6))
+    assert main(["transcribe", str(path), "--device", "kitchen_timer", "--engine", "pocketsphinx", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"text", "alternatives", "engine", "rtf"}
+    assert result["text"] == "stop the timer" and result["engine"] == "pocketsphinx"
+    assert main(["transcribe", str(path), "--device", "kitchen_timer"]) == 0  # vosk asked, none installed: falls back
+    assert capsys.readouterr().out.strip() == "stop the timer"
+
+
+def test_transcribe_command_reports_a_missing_vosk_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "command.wav"
+    write_wav(path, np.zeros(16000, dtype=np.int16))
+    assert main(["transcribe", str(path), "--device", "kitchen_timer", "--engine", "vosk"]) == 2
+    assert "no vosk model found" in capsys.readouterr().err
