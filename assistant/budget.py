@@ -148,6 +148,12 @@ class BudgetReport:
         }
 
 
+def wake_model_exists(phrase: str) -> bool:
+    from assistant.wake import DEFAULT_WAKE_DIR, METADATA_FILE, phrase_slug
+
+    return (Path(DEFAULT_WAKE_DIR) / phrase_slug(phrase) / METADATA_FILE).is_file()
+
+
 def command_for(profile: DeviceProfile) -> str:
     for domain in profile.domains:
         if domain in COMMANDS:
@@ -293,6 +299,10 @@ def check_profile(
     from assistant.wake import WakeWordDetector
 
     push_to_talk = push_to_talk or profile.power.listening == "push_to_talk"
+    no_wake_model = ""
+    if not push_to_talk and not wake_model_exists(profile.wake_phrase):
+        push_to_talk, no_wake_model = True, f"no wake word model for {profile.wake_phrase!r} ships yet"
+        log.warning("%s: %s: measured as push-to-talk", profile.name, no_wake_model)
     command = command_for(profile)
     audio = command_span(synthesize(command), profile)
     with temporary_wav_dir() as folder:
@@ -322,7 +332,7 @@ def check_profile(
     stopwatch.time("understand_and_reply", lambda: session.say(transcript.text or command))
     stages = tuple(stopwatch.stages)
     listening = (
-        Listening("push_to_talk", profile.power.cpu_idle_mw, "the profile listens on a button press")
+        Listening("push_to_talk", profile.power.cpu_idle_mw, no_wake_model or "the profile listens on a button press")
         if push_to_talk
         else choose_listening(profile, vad_ms, wake_ms)
     )
