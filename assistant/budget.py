@@ -8,9 +8,10 @@ process peak comes after one command has gone through every stage. Linux only
 Power: CPU time per stage, measured here with the process clock, is scaled by the
 profile's `cpu_factor` (how much slower its core is) and priced at its
 `cpu_active_mw`. Always-on listening costs the VAD on every frame plus the wake
-word on the frames it runs on; when that exceeds the profile's power budget the
-listening mode steps down (VAD-gated wake word, then push-to-talk) and the
-report says what was chosen.
+word on the frames it runs on, and keeps the core from sleeping deeper than its
+clock-gated idle between frames (push-to-talk costs nothing until the button).
+When that exceeds the profile's power budget, the listening mode steps down
+(VAD-gated wake word, then push-to-talk) and the report says what was chosen.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def command_for(profile: DeviceProfile) -> str:
 def standby_mw(profile: DeviceProfile, mode: str, vad_ms: float, wake_ms: float) -> float:
     """Average power of listening, from the CPU time per frame measured here."""
     power = profile.power
-    if mode == "push_to_talk":
-        return power.cpu_idle_mw
+    if mode == "push_to_talk":  # nothing runs until the button: the core sleeps as it would without us
+        return 0.0
     per_frame_ms = vad_ms + (wake_ms if mode == "always" else GATED_SPEECH_SHARE * wake_ms)
     duty = min(1.0, per_frame_ms * profile.cpu_factor / profile.audio.frame_ms)
     return power.cpu_idle_mw + duty * (power.cpu_active_mw - power.cpu_idle_mw)
@@ -332,7 +333,7 @@ def check_profile(
     stopwatch.time("understand_and_reply", lambda: session.say(transcript.text or command))
     stages = tuple(stopwatch.stages)
     listening = (
-        Listening("push_to_talk", profile.power.cpu_idle_mw, no_wake_model or "the profile listens on a button press")
+        Listening("push_to_talk", 0.0, no_wake_model or "the profile listens on a button press")
         if push_to_talk
         else choose_listening(profile, vad_ms, wake_ms)
     )

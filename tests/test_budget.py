@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_standby_power_is_idle_plus_the_duty_cycle_of_listening(profiles: dict[str, DeviceProfile]) -> None:
     watch = profiles["smartwatch"]  # 80 ms frames, cpu_factor 7, 200 mW active, 3 mW idle
-    assert standby_mw(watch, "push_to_talk", 0.1, 2.0) == watch.power.cpu_idle_mw
+    assert standby_mw(watch, "push_to_talk", 0.1, 2.0) == 0.0  # nothing runs until the button
     duty = (0.1 + 2.0) * 7 / 80
     assert standby_mw(watch, "always", 0.1, 2.0) == pytest.approx(3 + duty * (200 - 3))
     assert standby_mw(watch, "vad_gated", 0.1, 2.0) < standby_mw(watch, "always", 0.1, 2.0)

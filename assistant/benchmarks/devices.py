@@ -3,6 +3,7 @@ and plots, written to docs/ with the date and the machine."""
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -29,7 +30,7 @@ def benchmark(
 
 
 def markdown(reports: Sequence[BudgetReport], profiles: dict[str, DeviceProfile], command: str, image: str) -> str:
-    machine = f"{platform.machine()}, {platform.processor() or 'unknown CPU'}, Python {platform.python_version()}"
+    machine = f"{_cpu_name()} ({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}"
     lines = [
         "# Device budgets",
         "",
@@ -102,3 +103,13 @@ def plot(reports: Sequence[BudgetReport], profiles: dict[str, DeviceProfile], pa
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
