@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             loaded["transcript"] = built.transcribe(audio)
             return built
 
-        yield f"recognizer ({args.engine or profile.recognizer.engine}, {profile.recognizer.mode})", recognizer
+        yield f"recognizer ({_engine(args.engine, profile)}, {profile.recognizer.mode})", recognizer
 
         def dialogue() -> Any:
             from assistant.simulator import Session
@@ -97,6 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     components, peak = measure_memory(loaders())
     print(json.dumps({"components": [c.to_dict() for c in components], "peak_mb": round(peak, 1), "notes": notes}))
     return 0
+
+
+def _engine(asked: str | None, profile: Any) -> str:
+    """The engine that will run: vosk falls back to PocketSphinx when no vosk model is installed."""
+    from assistant.asr.models import find_vosk_model
+
+    engine: str = asked or profile.recognizer.engine
+    if engine == "vosk" and asked is None and find_vosk_model(profile.recognizer.model) is None:
+        return "pocketsphinx"
+    return engine
 
 
 if __name__ == "__main__":
