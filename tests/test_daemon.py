@@ -627,13 +627,12 @@ def test_check_passes_a_good_configuration(tmp_path: Path, capsys: pytest.Captur
             [],
             r"\.yaml: wyoming\.uri: tcp://0\.0\.0\.0:10800 listens beyond this machine; set allow_remote: true",
         ),
-        ("device: smart_light\n", [], r"no wake word model for 'hey lights'.*push_to_talk: true"),
         ("device: toaster\npush_to_talk: true\n", [], r"\.yaml: device: unknown device 'toaster'"),
         ("input: mic\n", [], r"\.yaml: device: missing"),
         ("device: smart_light\npush_to_talk: yes please\n", [], r"\.yaml: push_to_talk: expected true or false"),
         ("device: smart_light\n", ["--push-to-talk", "--input", "nope.wav"], r"nope\.wav: no such audio file"),
     ],
-    ids=["unknown-key", "remote-address", "no-wake-model", "unknown-device", "no-device", "bad-type", "no-file"],
+    ids=["unknown-key", "remote-address", "unknown-device", "no-device", "bad-type", "no-file"],
 )
 def test_check_refuses_a_bad_configuration_with_exit_2_naming_file_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, flags: list[str], message: str
@@ -643,6 +642,17 @@ def test_check_refuses_a_bad_configuration_with_exit_2_naming_file_and_key(
     error = capsys.readouterr().err
     assert error.startswith("error: ")
     assert __import__("re").search(message, error), error
+
+
+def test_check_refuses_a_wake_phrase_without_a_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profiles = tmp_path / "profiles"
+    shutil.copytree(ROOT / "device_profiles", profiles)
+    light = profiles / "smart_light.yaml"
+    light.write_text(light.read_text().replace("wake_phrase: hey lights", "wake_phrase: hey lamp"))
+    config = config_file(tmp_path, "device: smart_light\n")
+    assert main(["--profiles", str(profiles), "daemon", "--check", "--config", str(config)]) == 2
+    error = capsys.readouterr().err
+    assert __import__("re").search(r"no wake word model for 'hey lamp'.*push_to_talk: true", error), error
 
 
 def test_the_example_configuration_loads_and_flags_override_it() -> None:

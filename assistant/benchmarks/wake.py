@@ -67,6 +67,7 @@ DEFAULT_HOURS = 1.0
 NOISE_HOURS = 0.25
 HELD_OUT_RENDERS = 300  # per condition (clean, noisy) and phrase
 NOISY_SNR_DB = (5.0, 20.0)
+SWEEP_THRESHOLDS = (0.5, 0.9, 0.99, 0.999, 0.9999)  # the trade-off a device could choose instead
 CPU_SECONDS = 60.0  # audio streamed through the detector to time it
 FRAMES_PER_HOUR = 3600 * 1000 // FRAME_MS
 
@@ -94,6 +95,7 @@ class WakeBenchResult:
     head_bytes: int
     head_parameters: int
     false_reject_rate_by_accent: dict[str, float]  # held-out espeak-ng accent -> rate, clean and noisy together
+    sweep: dict[str, tuple[float, float]]  # other threshold -> (speech false accepts per hour, false-reject rate)
 
     @property
     def speech_false_accepts_per_hour(self) -> float:
@@ -147,10 +149,11 @@ def benchmark(
 
     say("negative sentences (held out from every training and validation pool)")
     excluded = sorted(set(phrases) | set(shipped_phrases(models_dir)))
-    seen: set[str] = set()
-    for detector in detectors.values():
-        plan = detector.model.metadata.get("training", {}).get("plan", {})
-        seen |= possible_sentences(intents, int(plan.get("sentences", 0)), int(plan.get("seed", 0)))
+    pools = {
+        (int(plan.get("sentences", 0)), int(plan.get("seed", 0)))
+        for plan in (d.model.metadata.get("training", {}).get("plan", {}) for d in detectors.values())
+    }
+    seen: set[str] = set().union(*(possible_sentences(intents, count, seed) for count, seed in pools))
     sentences = [s for s in command_sentences(intents, "validation", 20_000, BENCH_SEED, excluded) if s not in seen] + [
         s for s in command_sentences(intents, "train", 20_000, BENCH_SEED, excluded) if s not in seen
     ]
@@ -196,20 +199,30 @@ def benchmark(
             for condition in ("clean", "noisy")
         }  # fmt: skip
         threshold, refractory = detector.threshold, detector.model.refractory_frames
-
-        def false_accepts(data: dict[str, np.ndarray] | None) -> int:
-            if data is None:
-                return 0
-            return len(detections(score_windows(detector.model.score, data), threshold, refractory))  # noqa: B023
-
         say(f"{phrase}: scoring")
+        negative_scores = {
+            name: score_windows(detector.model.score, data)
+            for name, data in (("speech", speech), ("noise", noise), ("humans", humans))
+            if data is not None
+        }
+
+        def false_accepts(name: str, at: float = threshold) -> int:
+            scores = negative_scores.get(name)  # noqa: B023
+            return 0 if scores is None else len(detections(scores, at, refractory))  # noqa: B023
+
+        best: dict[str, np.ndarray] = {}
         missed: dict[str, list[bool]] = {}
         for condition, data in positives.items():
-            best = best_per_scene(score_windows(detector.model.score, data), data)
+            best[condition] = best_per_scene(score_windows(detector.model.score, data), data)
             voices = cache.summaries[f"{slug}-bench-positives-{condition}"]["scene_voices"]
-            for scene, score in enumerate(best):
+            for scene, score in enumerate(best[condition]):
                 missed.setdefault(condition, []).append(bool(score < threshold))
                 missed.setdefault(voices[scene].split("+")[0], []).append(bool(score < threshold))
+        every = np.concatenate(list(best.values()))
+        sweep = {
+            at: (false_accepts("speech", at) / (len(speech["starts"]) / FRAMES_PER_HOUR), float((every < at).mean()))
+            for at in SWEEP_THRESHOLDS
+        }
         cpu, wall = time_detector(detector, speech_recipe, backgrounds)
         head = detector.model.metadata["head"]
         results.append(
@@ -217,12 +230,12 @@ def benchmark(
                 phrase=phrase,
                 threshold=threshold,
                 speech_hours=len(speech["starts"]) / FRAMES_PER_HOUR,
-                speech_false_accepts=false_accepts(speech),
+                speech_false_accepts=false_accepts("speech"),
                 noise_hours=len(noise["starts"]) / FRAMES_PER_HOUR,
-                noise_false_accepts=false_accepts(noise),
+                noise_false_accepts=false_accepts("noise"),
                 human_clips=len(backgrounds.humans),
                 human_seconds=human_seconds,
-                human_false_accepts=false_accepts(humans),
+                human_false_accepts=false_accepts("humans"),
                 clean_positives=len(missed["clean"]),
                 clean_false_rejects=sum(missed["clean"]),
                 noisy_positives=len(missed["noisy"]),
@@ -237,6 +250,7 @@ def benchmark(
                 wall_ms_p95=float(np.percentile(wall, 95)),
                 head_bytes=int(head.get("bytes", 0)),
                 head_parameters=int(head.get("parameters", 0)),
+                sweep={f"{at:g}": (round(fa, 2), round(fr, 4)) for at, (fa, fr) in sweep.items()},
             )
         )
     return results
@@ -323,6 +337,17 @@ def markdown(results: Sequence[WakeBenchResult], command: str, models_dir: Path)
         for r in results:
             rates = [r.false_reject_rate_by_accent.get(accent) for accent in accents]
             lines.append(f"| {r.phrase} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in rates) + " |")
+    if results:
+        lines += [
+            "",
+            "Other thresholds: speech false accepts per hour / false-reject rate (clean and noisy together).",
+            "A device can pass its own (`WakeWordDetector(..., threshold=...)`, `wakeword detect --threshold`).",
+            "",
+            "| phrase | " + " | ".join(results[0].sweep) + " |",
+            "|---|" + "---|" * len(results[0].sweep),
+        ]
+        for r in results:
+            lines.append(f"| {r.phrase} | " + " | ".join(f"{fa:.1f} / {fr:.3f}" for fa, fr in r.sweep.values()) + " |")
     lines += ["", *models_table(models_dir, [r.phrase for r in results]), "", *LICENCES]
     return "\n".join(lines) + "\n"
 

@@ -193,7 +193,7 @@ def train_head(
             losses.append(float((logs or {}).get("loss", float("nan"))))
             progress(f"training (loss {losses[-1]:.4f})", epoch + 1, plan.epochs)
 
-    model.fit(dataset, epochs=plan.epochs, verbose=0, callbacks=[Report()])
+    model.fit(dataset, epochs=plan.epochs, verbose=0, callbacks=[Report()], shuffle=False)  # tf.data shuffles
     return model, losses
 
 
