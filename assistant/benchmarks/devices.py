@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+from assistant.benchmarks.wake import cpu_name
 from assistant.budget import BudgetReport, check_profile
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
@@ -30,7 +31,7 @@ def benchmark(
 
 
 def markdown(reports: Sequence[BudgetReport], profiles: dict[str, DeviceProfile], command: str, image: str) -> str:
-    machine = f"{_cpu_name()} ({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}"
+    machine = f"{cpu_name()} ({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}"
     lines = [
         "# Device budgets",
         "",
@@ -103,13 +104,3 @@ def plot(reports: Sequence[BudgetReport], profiles: dict[str, DeviceProfile], pa
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"

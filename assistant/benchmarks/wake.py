@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import platform
 import statistics
 import time
@@ -282,8 +283,18 @@ def time_detector(detector: WakeWordDetector, recipe: StreamRecipe, backgrounds:
     return cpu_ms, wall
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def markdown(results: Sequence[WakeBenchResult], command: str, models_dir: Path) -> str:
-    machine = f"{platform.machine()}, {platform.processor() or platform.node()}, Python {platform.python_version()}"
+    machine = f"{platform.machine()}, {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     first = results[0] if results else None
     lines = [
         "# Wake word benchmark",
