@@ -555,14 +555,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         say=lambda m: print(f"== {m}", file=sys.stderr),
     )
     image = args.out.with_suffix(".png")
-    command = (
-        " ".join(["assistant", *sys.argv[1:]])
-        if sys.argv and sys.argv[0].endswith("assistant")
-        else "assistant bench nlu"
-    )
-    report = markdown(results, command, image.name, replies)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    report = markdown(results, _invocation("assistant bench nlu"), image.name, replies)
+    _write_report(args.out, report)
     plot(results, image)
     if args.json:
         _print_json({"results": [r.to_dict() for r in results], "replies": [asdict(t) for t in replies]})
@@ -583,11 +577,8 @@ def _run_bench_asr(args: argparse.Namespace) -> int:
     scores, humans = benchmark(
         intents, profiles, devices, args.commands, data, say=lambda m: print(f"== {m}", file=sys.stderr)
     )
-    command = " ".join(["assistant", *sys.argv[1:]]) if sys.argv[0].endswith("assistant") else "assistant bench asr"
-    report = markdown(scores, humans, command)
-    out = args.out or Path("docs/asr_benchmark.md")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report, encoding="utf-8")
+    report = markdown(scores, humans, _invocation("assistant bench asr"))
+    _write_report(args.out or Path("docs/asr_benchmark.md"), report)
     if args.json:
         _print_json({"scores": [s.to_dict() for s in scores], "humans": [asdict(h) for h in humans]})
     else:
@@ -663,10 +654,8 @@ def _run_bench_devices(args: argparse.Namespace) -> int:
     )  # fmt: skip
     out = args.out or Path("docs/device_benchmarks.md" if args.all else f"docs/device_{'_'.join(args.device)}.md")
     image = out.with_suffix(".png")
-    command = " ".join(["assistant", *sys.argv[1:]]) if sys.argv else "assistant bench --all"
-    report = markdown(reports, profiles, command, image.name)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report, encoding="utf-8")
+    report = markdown(reports, profiles, _invocation("assistant bench --all"), image.name)
+    _write_report(out, report)
     plot(reports, profiles, image)
     if args.json:
         data = [r.to_dict() for r in reports]
@@ -691,11 +680,8 @@ def _run_bench_wake(args: argparse.Namespace) -> int:
         args.hours,
         say=lambda m: print(f"== {m}", file=sys.stderr),
     )
-    command = " ".join(["assistant", *sys.argv[1:]]) if sys.argv else "assistant bench wake"
-    report = markdown(results, command, args.model or DEFAULT_WAKE_DIR)
-    out = args.out or Path("docs/wakeword.md")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report, encoding="utf-8")
+    report = markdown(results, _invocation("assistant bench wake"), args.model or DEFAULT_WAKE_DIR)
+    _write_report(args.out or Path("docs/wakeword.md"), report)
     print(to_json(results) if args.json else report)
     return 0
 
@@ -961,6 +947,18 @@ def _print_generation_summary(summary: dict[str, Any], out: Path) -> None:
         print(f"intents whose templates ran out of new sentences: {', '.join(summary['exhausted_intents'])}")
     if summary["collision_count"]:
         print(f"warning: {summary['collision_count']} sentences were produced by two intents (see summary.json)")
+
+
+def _invocation(default: str) -> str:
+    """The command line a report was made with, as its reader would type it."""
+    if sys.argv and sys.argv[0].endswith("assistant"):
+        return " ".join(["assistant", *sys.argv[1:]])
+    return default  # run through main() by a test or python -m: the canonical command
+
+
+def _write_report(path: Path, report: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report, encoding="utf-8")
 
 
 def _print_json(data: Any) -> None:
