@@ -31,7 +31,7 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.intents import IntentSet
-from assistant.profiles import DeviceProfile
+from assistant.profiles import LISTENING_MODES, DeviceProfile
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ COMMANDS = {
 }
 GATED_SPEECH_SHARE = 0.2  # share of frames a home's VAD passes (talk, TV, clatter): the wake word runs on these
 MAX_BATTERY_DAYS = 3650.0  # above ten years the battery's own ageing decides, not the assistant
-LISTENING_MODES = ("always", "vad_gated", "push_to_talk")  # from most to least power, in the order tried
 HOURS_PER_DAY = 24.0
 SECONDS_PER_HOUR = 3600.0
 

@@ -18,7 +18,7 @@ from typing import Any
 from assistant import __version__
 from assistant.errors import AssistantError
 from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet, load_intents
-from assistant.profiles import DEFAULT_PROFILES_DIR, DeviceProfile, load_profiles
+from assistant.profiles import DEFAULT_PROFILES_DIR, LISTENING_MODES, DeviceProfile, load_profiles
 
 log = logging.getLogger("assistant")
 
@@ -228,6 +228,12 @@ def _parser() -> argparse.ArgumentParser:
         "--input", default="mic", help="mic, mic:DEVICE, FILE.wav, or - for raw 16 kHz 16-bit mono PCM on stdin"
     )
     listen.add_argument("--push-to-talk", action="store_true", help="no wake word: every command is taken")
+    listen.add_argument(
+        "--listening", choices=LISTENING_MODES, help="how to listen (default: chosen by the profile's power budget)"
+    )
+    listen.add_argument(
+        "--ignore-limits", action="store_true", help="run even over the profile's memory limit (for development)"
+    )
     listen.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="recognizer (default: the profile's)")
     listen.add_argument("--model", type=Path, help="intent model directory (default: the shipped model)")
     listen.add_argument("--json", action="store_true", help="one JSON event a line")
@@ -240,6 +246,12 @@ def _parser() -> argparse.ArgumentParser:
     daemon.add_argument("--device", help="device profile (overrides the config's)")
     daemon.add_argument("--input", help="mic, mic:DEVICE, FILE.wav, or - for raw 16 kHz 16-bit mono PCM on stdin")
     daemon.add_argument("--push-to-talk", action="store_true", default=None, help="no wake word: every command")
+    daemon.add_argument(
+        "--listening", choices=LISTENING_MODES, help="how to listen (default: chosen by the profile's power budget)"
+    )
+    daemon.add_argument(
+        "--ignore-limits", action="store_true", default=None, help="run even over the profile's memory limit"
+    )
     daemon.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="recognizer (default: the profile's)")
     daemon.add_argument("--model", type=Path, help="intent model directory (default: the shipped model)")
     daemon.add_argument("--socket", type=Path, help="serve events and commands on this Unix socket")
@@ -860,15 +872,25 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
 def _run_listen(args: argparse.Namespace) -> int:
     from assistant.audio import frame_samples_for, open_source
+    from assistant.fitting import MemoryLedger, describe_fitting, fit_memory
     from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
     from assistant.pipeline import assemble
 
     intents, profiles = _load(args)
     profile = _profile(profiles, args.device)
+    ledger = MemoryLedger.starting_with("python, its libraries and the intent definitions")
     model = IntentModel.load(intents, args.model or DEFAULT_MODEL_DIR, profile.model_variant)
-    loop = assemble(profile, intents, model, engine=args.engine, push_to_talk=args.push_to_talk)
+    ledger.note(f"intent model ({profile.model_variant})")
+    loop = assemble(
+        profile, intents, model, engine=args.engine, push_to_talk=args.push_to_talk, listening=args.listening,
+        ledger=ledger,
+    )  # fmt: skip
+    fitting = fit_memory(
+        profile, ledger, loop.listening, loop.drop_wake_word if loop.wake else None, enforce=not args.ignore_limits
+    )
     mode = "push-to-talk" if loop.wake is None else f"say {profile.wake_phrase!r}"
     print(f"{profile.name}: listening on {args.input} ({mode}; Ctrl-C stops)", file=sys.stderr)
+    print(f"  {describe_fitting(fitting)}", file=sys.stderr)
     with open_source(args.input, frame_samples_for(profile.audio.frame_ms)) as source:
         for event in loop.run(source.frames()):
             data = event.to_dict()
@@ -888,6 +910,8 @@ def _run_daemon(args: argparse.Namespace) -> int:
         device=args.device,
         input=args.input,
         push_to_talk=args.push_to_talk,
+        listening=args.listening,
+        ignore_limits=args.ignore_limits,
         engine=args.engine,
         model=args.model,
         intents=None if args.intents == DEFAULT_INTENTS_DIR else args.intents,

@@ -65,6 +65,7 @@ from assistant.endpoint import Endpointer, Utterance
 from assistant.errors import AssistantError, AudioError, IntegrationError
 from assistant.event_socket import CommandHandler, EventSocketServer
 from assistant.events import Announced, Event, Failed, Heard, NoCommand, Replied, Understood, Wake
+from assistant.fitting import Fitting, MemoryLedger, describe_fitting, fit_memory
 from assistant.integrations.core import LockedCore, TranscriptLike
 from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet, load_intents
 from assistant.nlu.result import ParseResult
@@ -214,6 +215,7 @@ class Assembly:
     utterances: _UtteranceTap | None
     transcriber: Recognizer | None  # Wyoming's speech to text; None when Wyoming is off
     allowed: frozenset[str]  # the device's intents
+    fitting: Fitting  # how it listens, by the power budget, and its memory against the limit
 
     @property
     def dialogue(self) -> Dialogue:
@@ -239,10 +241,15 @@ def build_assembly(config: DaemonConfig, previous: Assembly | None = None) -> As
             f"{profile.source}: audio.frame_ms changed from {previous.profile.audio.frame_ms} to "
             f"{profile.audio.frame_ms}; the input's frame size needs a restart, not a reload"
         )
+    ledger = MemoryLedger.starting_with("python, its libraries and the intent definitions")
     model = IntentModel.load(intents, config.model or DEFAULT_MODEL_DIR, profile.model_variant)
+    ledger.note(f"intent model ({profile.model_variant})")
     start = previous.loop.clock.now() if previous is not None else None
     try:
-        loop = assemble(profile, intents, model, engine=config.engine, push_to_talk=config.push_to_talk, start=start)
+        loop = assemble(
+            profile, intents, model, engine=config.engine, push_to_talk=config.push_to_talk,
+            listening=config.listening, start=start, ledger=ledger,
+        )  # fmt: skip
     except IncompatibleWakeModel as error:
         raise IncompatibleWakeModel(
             f"{error}; or take commands without a wake word: push_to_talk: true (--push-to-talk)"
@@ -257,8 +264,14 @@ def build_assembly(config: DaemonConfig, previous: Assembly | None = None) -> As
     if config.wyoming.enabled:
         shared = loop.recognizer.model if isinstance(loop.recognizer, VoskRecognizer) else None
         transcriber = build_recognizer(profile, intents, engine=config.engine, vosk_model=shared)
+        ledger.note("Wyoming's recognizer")
     allowed = frozenset(intent.name for intent in intents.restricted_to(profile.domains).intents)
-    return Assembly(profile, intents, model, loop, turns, utterances, transcriber, allowed)
+    # A reload measures the new setup while the old one is still loaded: it reports, only the start enforces.
+    fitting = fit_memory(
+        profile, ledger, loop.listening, loop.drop_wake_word if loop.wake else None,
+        enforce=previous is None and not config.ignore_limits,
+    )  # fmt: skip
+    return Assembly(profile, intents, model, loop, turns, utterances, transcriber, allowed, fitting)
 
 
 # --------------------------------------------------------------------------- the input thread
@@ -720,6 +733,7 @@ class Daemon:
             "device": assembly.profile.name,
             "input": self.config.input,
             "listening": "push_to_talk" if loop.wake is None else f"wake word {loop.wake.phrase!r}",
+            "fitting": assembly.fitting.to_dict(),
             "recognizer": loop.recognizer.engine,
             "model": f"{assembly.model.directory} ({assembly.model.variant})",
             "socket": str(self._socket.path) if self._socket is not None else None,
@@ -791,6 +805,7 @@ def check(config: DaemonConfig) -> CheckReport:
         ("model", f"{assembly.model.directory} ({assembly.model.variant})"),
         ("wake word", "none: push-to-talk" if loop.wake is None else f"{loop.wake.phrase!r} ({loop.wake.threshold:g})"),
         ("recognizer", f"{loop.recognizer.engine} ({loop.recognizer.mode})"),
+        ("fit", describe_fitting(assembly.fitting)),
         ("input", _check_input(config)),
         ("events", _check_events(config)),
         ("wyoming", config.wyoming.uri if config.wyoming.enabled else "off"),

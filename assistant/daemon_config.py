@@ -4,6 +4,8 @@
 device: smart_speaker        # a device profile
 input: mic                   # mic | mic:DEVICE | FILE.wav | - (raw 16 kHz mono int16 on stdin)
 push_to_talk: false          # no wake word: every command is taken
+listening: null              # always | vad_gated | push_to_talk; null: chosen by the profile's power budget
+ignore_limits: false         # true: run even over the profile's memory limit (development only)
 engine: null                 # vosk | pocketsphinx; null: the profile's
 model: null                  # intent model folder; null: the shipped model
 intents: null                # intent definitions folder; null: the shipped ones
@@ -41,7 +43,7 @@ from typing import Any
 
 from assistant.config import Section, describe_value, read_yaml
 from assistant.errors import ConfigError, IntegrationError
-from assistant.profiles import ENGINES
+from assistant.profiles import ENGINES, LISTENING_MODES
 
 DEFAULT_WYOMING_URI = "tcp://127.0.0.1:10800"  # the Wyoming server's default (integrations/wyoming_server.py)
 DEFAULT_MQTT_HOST = "127.0.0.1"
@@ -53,7 +55,8 @@ MAX_PORT = 65535
 COMMAND_LINE = "command line"  # the `source` of settings that came from flags
 
 TOP_KEYS = frozenset({
-    "device", "input", "push_to_talk", "engine", "model", "intents", "profiles", "events", "wyoming", "hermes",
+    "device", "input", "push_to_talk", "listening", "ignore_limits", "engine", "model", "intents", "profiles",
+    "events", "wyoming", "hermes",
     "store_audio", "microphone", "allow_remote",
 })  # fmt: skip
 EVENTS_KEYS = frozenset({"stdout", "socket"})
@@ -104,6 +107,8 @@ class DaemonConfig:
     device: str
     input: str = "mic"
     push_to_talk: bool = False
+    listening: str | None = None  # None: chosen by the profile's power budget
+    ignore_limits: bool = False  # run even over the profile's memory limit
     engine: str | None = None
     model: Path | None = None  # None: the shipped model
     intents: Path | None = None  # None: the shipped intent definitions
@@ -137,6 +142,8 @@ class Overrides:
     device: str | None = None
     input: str | None = None
     push_to_talk: bool | None = None
+    listening: str | None = None
+    ignore_limits: bool | None = None
     engine: str | None = None
     model: Path | None = None
     intents: Path | None = None
@@ -172,6 +179,9 @@ def _read(path: Path) -> DaemonConfig:
     engine = _optional(top, "engine")
     if engine is not None and engine not in ENGINES:
         raise top.error(f"{engine!r} is not one of {', '.join(ENGINES)}", "engine")
+    listening = _optional(top, "listening")
+    if listening is not None and listening not in LISTENING_MODES:
+        raise top.error(f"{listening!r} is not one of {', '.join(LISTENING_MODES)}", "listening")
     retry = MicrophoneRetry(
         microphone.number("retry_min_s", DEFAULT_RETRY_MIN_S, minimum=0.0),
         microphone.number("retry_max_s", DEFAULT_RETRY_MAX_S, minimum=0.0),
@@ -186,6 +196,8 @@ def _read(path: Path) -> DaemonConfig:
         device=device,
         input=top.string("input", "mic"),
         push_to_talk=top.boolean("push_to_talk", False),
+        listening=listening,
+        ignore_limits=top.boolean("ignore_limits", False),
         engine=engine,
         model=_path(top, "model", base),
         intents=_path(top, "intents", base),
@@ -214,6 +226,8 @@ def _apply(config: DaemonConfig, flags: Overrides) -> DaemonConfig:
             ("device", flags.device),
             ("input", flags.input),
             ("push_to_talk", flags.push_to_talk),
+            ("listening", flags.listening),
+            ("ignore_limits", flags.ignore_limits),
             ("engine", flags.engine),
             ("model", flags.model),
             ("intents", flags.intents),

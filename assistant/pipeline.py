@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -31,12 +32,15 @@ from numpy.typing import NDArray
 
 from assistant.asr.factory import build_recognizer
 from assistant.asr.recognizer import Recognizer
+from assistant.audio import frame_samples_for
+from assistant.budget import Listening
 from assistant.devices import simulate
 from assistant.devices.clock import SimClock
 from assistant.dialogue import Dialogue, Turn
 from assistant.endpoint import Endpointer, Utterance
 from assistant.errors import AssistantError
 from assistant.events import Announced, Awaiting, Event, Failed, Heard, NoCommand, Replied, Understood, Wake
+from assistant.fitting import MemoryLedger, measured_listening
 from assistant.intents import IntentSet
 from assistant.nlu.runtime import IntentModel
 from assistant.profiles import DeviceProfile
@@ -46,6 +50,9 @@ from assistant.wake import WakeWordDetector
 log = logging.getLogger(__name__)
 
 NOTICE_POLL_S = 1.0  # how often the device is asked for notices, in stream time
+# Gated by the VAD, the wake word starts afresh at each burst of speech on the frames
+# just before it: the VAD calls speech a frame or two late, and the phrase's onset matters.
+WAKE_PRE_ROLL_FRAMES = 6  # 480 ms
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,15 @@ class VoiceLoop:
         self.vad: VoiceActivityDetector = endpointer.vad  # one detector: the noise it learns carries over
         self.wake = wake
         self.settings = settings
+        self.listening = Listening(
+            "push_to_talk" if settings.push_to_talk else "vad_gated" if settings.wake_gated_by_vad else "always",
+            0.0,
+            "as set",
+        )  # `assemble` replaces it with the mode chosen by the power budget, and why
+        self.memory = MemoryLedger()
         self._frames = 0
+        self.wake_frames = 0  # frames the wake word has scored: all of them, or the VAD's share when gated
+        self._gated: deque[NDArray[np.int16]] = deque(maxlen=WAKE_PRE_ROLL_FRAMES)
         self._next_poll_s = NOTICE_POLL_S
         self._in_command = False
         if settings.push_to_talk:
@@ -118,14 +133,32 @@ class VoiceLoop:
         assert self.wake is not None  # not push-to-talk: checked in __init__
         speech = self.vad.is_speech(frame)
         if self.settings.wake_gated_by_vad and not speech:
+            self._gated.append(frame)
             return []
-        started = time.process_time()
-        score = self.wake.process(frame)
+        frames = [frame]
+        if self._gated:  # speech after a gap: what the wake word saw before the gap is stale
+            self.wake.reset()
+            frames = [*self._gated, frame]
+            self._gated.clear()
+        for scored in frames:
+            started = time.process_time()
+            self.wake_frames += 1
+            score = self.wake.process(scored)
+            if score.detected:
+                break
         if not score.detected:
             return []
         event = Wake(self.now_s, self.wake.phrase, round(score.score, 4), (time.process_time() - started) * 1000.0)
         self._listen()
         return [event]
+
+    def drop_wake_word(self) -> None:
+        """Release the wake word and take every command (push-to-talk): the memory-saving degraded mode."""
+        self.wake = None
+        self.settings = replace(self.settings, wake_gated_by_vad=False, push_to_talk=True)
+        self._gated.clear()
+        if not self._in_command:
+            self._listen()
 
     def _listen(self) -> None:
         self.endpointer.reset()
@@ -200,17 +233,40 @@ def assemble(
     *,
     engine: str | None = None,
     push_to_talk: bool = False,
+    listening: str | None = None,
     start: datetime | None = None,
+    ledger: MemoryLedger | None = None,
 ) -> VoiceLoop:
     """The voice loop of a profile: its recognizer, its wake phrase, its simulated device.
 
-    Push-to-talk (no wake word) when asked, or when the profile listens that way."""
-    push_to_talk = push_to_talk or profile.power.listening == "push_to_talk"
+    How it listens is chosen by the profile's power budget (`assistant.fitting`),
+    unless `listening` (or `push_to_talk`) asks for a mode. `ledger` records what
+    each component adds to resident memory; the loop keeps it as `loop.memory`."""
+    asked = "push_to_talk" if push_to_talk else listening
+    ledger = ledger or MemoryLedger.starting_with("python, the intent model and what came before")
     clock = SimClock(start or datetime.now().replace(microsecond=0))
     device = simulate(profile, clock)
     device_intents = intents.restricted_to(profile.domains)
     dialogue = Dialogue(device_intents, model, device, clock, confirm=profile.confirm)
     recognizer = build_recognizer(profile, intents, engine=engine)
-    wake = None if push_to_talk else WakeWordDetector.for_phrase(profile.wake_phrase)
-    settings = LoopSettings(profile.audio.frame_ms, push_to_talk=push_to_talk)
-    return VoiceLoop(recognizer, dialogue, clock, Endpointer.from_profile(profile), wake, settings)
+    ledger.note(f"recognizer ({recognizer.engine}, {profile.recognizer.mode})")
+    wants_wake = asked != "push_to_talk" and (asked is not None or profile.power.listening != "push_to_talk")
+    wake = WakeWordDetector.for_phrase(profile.wake_phrase) if wants_wake else None
+    if wake is not None:
+        ledger.note(f"wake word ({profile.wake_phrase})")
+    frame_samples = frame_samples_for(profile.audio.frame_ms)
+    chosen = measured_listening(
+        profile, VoiceActivityDetector().is_speech, wake.process if wake else None, frame_samples, asked
+    )
+    if wake is not None:
+        wake.reset()  # the probe's noise must not linger in its window
+    settings = LoopSettings(
+        profile.audio.frame_ms,
+        wake_gated_by_vad=chosen.mode == "vad_gated",
+        push_to_talk=chosen.mode == "push_to_talk",
+    )
+    loop = VoiceLoop(
+        recognizer, dialogue, clock, Endpointer.from_profile(profile), None if settings.push_to_talk else wake, settings
+    )
+    loop.listening, loop.memory = chosen, ledger
+    return loop

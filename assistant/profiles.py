@@ -25,7 +25,8 @@ ENGINES = ("vosk", "pocketsphinx")
 RECOGNIZER_MODES = ("grammar", "open")
 MODEL_VARIANTS = ("int8", "dynamic_int8", "float32")
 POWER_SOURCES = ("battery", "mains")
-LISTENING = ("always", "push_to_talk")
+LISTENING = ("always", "push_to_talk")  # what a profile may ask for
+LISTENING_MODES = ("always", "vad_gated", "push_to_talk")  # what the runtime may choose, most power first
 DEGRADED_MODES = ("none", "push_to_talk", "grammar", "smaller_model")
 
 

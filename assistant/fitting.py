@@ -1,0 +1,174 @@
+"""Fit the running assistant to its device profile: power decides how it listens, memory whether it runs.
+
+`assistant profiles check` measures a profile in fresh processes, for a report.
+This module takes the same decisions live, at start-up, in the process that
+serves (`assistant listen`, `assistant daemon`), with the same rules
+(`assistant.budget`):
+
+- Listening: the VAD's and the wake word's CPU time per frame are measured here,
+  on a second of noise, scaled by the profile, and the listening mode steps down
+  (always -> vad_gated -> push_to_talk) until its standby power fits the
+  profile's budget. An explicit choice (`--listening`, `--push-to-talk`) wins,
+  and the report says what the budget would have chosen.
+- Memory: once everything is loaded, this process's resident memory is compared
+  with the profile's limit. Over it, the profile's `degraded_mode` says what to
+  give up: `push_to_talk` drops the wake word and measures again. Still over (or
+  with nothing to give up), the start is refused with `OverMemoryLimit`, naming
+  the heaviest component and the limit.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.budget import (
+    Component,
+    Listening,
+    choose_listening,
+    per_frame_cpu_ms,
+    rss_mb,
+    standby_mw,
+)
+from assistant.errors import AssistantError
+from assistant.profiles import LISTENING_MODES, DeviceProfile
+
+PROBE_FRAMES = 13  # about a second of 80 ms frames: enough for a stable CPU figure, short enough for start-up
+PROBE_NOISE_RMS = 300.0  # a quiet room, int16 units: the VAD and wake word cost the same on any content
+PROBE_SEED = 0
+
+
+class OverMemoryLimit(AssistantError):
+    """The assistant does not fit the profile's memory limit, even degraded."""
+
+
+@dataclass
+class MemoryLedger:
+    """Resident memory growth of each component, in the order they are loaded."""
+
+    components: list[Component] = field(default_factory=list)
+    _last_mb: float = field(default_factory=lambda: rss_mb()[0])
+
+    @classmethod
+    def starting_with(cls, name: str) -> MemoryLedger:
+        """A ledger whose first entry is everything this process holds already."""
+        ledger = cls(_last_mb=0.0)
+        ledger.note(name)
+        return ledger
+
+    def note(self, name: str) -> None:
+        now = rss_mb()[0]
+        self.components.append(Component(name, now - self._last_mb))
+        self._last_mb = now
+
+    def heaviest(self) -> Component | None:
+        return max(self.components, key=lambda c: c.mb, default=None)
+
+
+@dataclass(frozen=True)
+class Fitting:
+    """How the running assistant fits its profile: what it listens with and what memory it holds."""
+
+    listening: Listening
+    resident_mb: float
+    limit_mb: float
+    components: tuple[Component, ...]
+    degraded: str | None  # what was given up for memory, and why; None when nothing was
+
+    @property
+    def fits(self) -> bool:
+        return self.resident_mb <= self.limit_mb
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "listening": {
+                "mode": self.listening.mode,
+                "standby_mw": round(self.listening.standby_mw, 3),
+                "reason": self.listening.reason,
+            },
+            "resident_mb": round(self.resident_mb, 1),
+            "limit_mb": self.limit_mb,
+            "components": [c.to_dict() for c in self.components],
+            "fits": self.fits,
+            "degraded": self.degraded,
+        }
+
+
+def probe_frames(frame_samples: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(PROBE_SEED)
+    noise = rng.normal(0.0, PROBE_NOISE_RMS, PROBE_FRAMES * frame_samples)
+    samples = np.clip(noise, -32768, 32767).astype(np.int16)
+    return list(samples.reshape(PROBE_FRAMES, frame_samples))
+
+
+def measured_listening(
+    profile: DeviceProfile,
+    vad_is_speech: Callable[[np.ndarray], Any],
+    wake_process: Callable[[np.ndarray], Any] | None,
+    frame_samples: int,
+    asked: str | None = None,
+) -> Listening:
+    """The listening mode for this profile, from CPU time per frame measured now.
+
+    `asked` (a mode from `LISTENING_MODES`) overrides the budget; `wake_process`
+    None means there is no wake word to run (push-to-talk only)."""
+    if asked is not None and asked not in LISTENING_MODES:
+        raise AssistantError(f"listening mode {asked!r} is not one of {', '.join(LISTENING_MODES)}")
+    if wake_process is None or (profile.power.listening == "push_to_talk" and asked is None):
+        reason = "no wake word" if wake_process is None else "the profile listens on a button press"
+        return Listening("push_to_talk", 0.0, reason)
+    frames = probe_frames(frame_samples)
+    vad_ms = per_frame_cpu_ms(vad_is_speech, frames)
+    wake_ms = per_frame_cpu_ms(wake_process, frames)
+    chosen = choose_listening(profile, vad_ms, wake_ms)
+    if asked is None or asked == chosen.mode:
+        return chosen
+    power = standby_mw(profile, asked, vad_ms, wake_ms)
+    return Listening(asked, power, f"asked for; the {profile.power.budget_mw:g} mW budget would choose {chosen.mode}")
+
+
+def fit_memory(
+    profile: DeviceProfile,
+    ledger: MemoryLedger,
+    listening: Listening,
+    drop_wake_word: Callable[[], None] | None,
+    *,
+    enforce: bool = True,
+) -> Fitting:
+    """Check this process against the profile's memory limit, giving up the wake word if the profile allows.
+
+    `drop_wake_word` releases the wake word and turns listening to push-to-talk;
+    None when there is none to drop. Raises `OverMemoryLimit` when it does not
+    fit, unless `enforce` is off (then the Fitting says it does not fit)."""
+    limit = profile.memory_limit_mb
+    resident = rss_mb()[0]
+    if resident <= limit or not enforce:
+        return Fitting(listening, resident, limit, tuple(ledger.components), None)
+    over = f"{resident:.1f} MB resident is over {profile.name}'s {limit:g} MB limit"
+    if profile.degraded_mode == "push_to_talk" and drop_wake_word is not None:
+        drop_wake_word()
+        gc.collect()
+        now = rss_mb()[0]
+        if now <= limit:
+            degraded = f"push_to_talk: {over}; {now:.1f} MB without the wake word"
+            return Fitting(Listening("push_to_talk", 0.0, degraded), now, limit, tuple(ledger.components), degraded)
+        over += f" ({now:.1f} MB even without the wake word)"
+    heaviest = ledger.heaviest()
+    raise OverMemoryLimit(
+        f"{profile.source}: memory_limit_mb: {over}"
+        + (f"; the heaviest component is {heaviest.name} ({heaviest.mb:.1f} MB)" if heaviest else "")
+        + f"; `assistant profiles check {profile.name}` says what would fit, and --ignore-limits runs anyway"
+    )
+
+
+def describe_fitting(fitting: Fitting) -> str:
+    """One line for a person: how it listens and why, and memory against the limit."""
+    listening = fitting.listening
+    memory = f"{fitting.resident_mb:.1f} MB of {fitting.limit_mb:g} MB"
+    if not fitting.fits:
+        memory += " (OVER the limit: --ignore-limits)"
+    return f"listening: {listening.mode} ({listening.reason}); memory: {memory}"
