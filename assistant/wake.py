@@ -23,7 +23,6 @@ the same audio, it gives the same scores whatever the chunk sizes, and the same 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -88,7 +87,23 @@ def phrase_slug(phrase: str) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest: str = _sha256(path.read_bytes()).hexdigest()
+    return digest
+
+
+def _sha256_class() -> Any:
+    """CPython's own SHA-256: `hashlib` loads OpenSSL for it, 3.6 MB resident on a device that checks two files."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11
+
+        return sha256
+    except ImportError:
+        from hashlib import sha256  # other interpreters and versions: the same digest
+
+        return sha256
+
+
+_sha256 = _sha256_class()
 
 
 def detections(scores: np.ndarray, threshold: float, refractory_frames: int) -> list[int]:
