@@ -29,6 +29,15 @@ def speak(text: str, directory: Path, voice: str = VOICE) -> np.ndarray:
     return read_wav(converted)
 
 
+def wake_then_command(
+    phrase: str, command: str, directory: Path, lead_s: float = 1.0, pause_s: float = 0.6, tail_s: float = 2.0
+) -> np.ndarray:
+    """The wake phrase, a pause, then a command, as someone would say them to a device, between silences."""
+    return np.concatenate([
+        silence(lead_s), speak(phrase, directory), silence(pause_s), speak(command, directory), silence(tail_s),
+    ])  # fmt: skip
+
+
 def sox_noise(kind: str, seconds: float, directory: Path, volume: float = 0.05) -> np.ndarray:
     """`seconds` of sox's `kind` noise (whitenoise, pinknoise, brownnoise) at 16 kHz."""
     path = directory / f"{kind}-{seconds}-{volume}.wav"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_helpers import silence, speak
+from audio_helpers import wake_then_command
 
 from assistant.audio import DEFAULT_FRAME_SAMPLES, iter_frames
 from assistant.budget import Listening, rss_mb
@@ -65,10 +65,7 @@ def test_asking_for_a_mode_overrides_the_budget_and_says_what_the_budget_wanted(
 def test_the_vad_gated_wake_word_still_wakes_on_fewer_frames(
     profiles: dict[str, DeviceProfile], intents: IntentSet, model: IntentModel, tmp_path: Path
 ) -> None:
-    audio = np.concatenate([
-        silence(4.0), speak("hey oven", tmp_path), silence(0.6),
-        speak("set the oven to two hundred degrees", tmp_path), silence(4.0),
-    ])  # fmt: skip
+    audio = wake_then_command("hey oven", "set the oven to two hundred degrees", tmp_path, lead_s=4.0, tail_s=4.0)
     frames = list(iter_frames(audio, DEFAULT_FRAME_SAMPLES))
     results = {}
     for mode in ("always", "vad_gated"):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from audio_helpers import silence, speak
+from audio_helpers import silence, speak, wake_then_command
 
 from assistant.audio import DEFAULT_FRAME_SAMPLES, iter_frames, write_wav
 from assistant.events import Event
@@ -49,10 +49,7 @@ def _types(events: list[Event]) -> list[str]:
 def test_wake_word_then_command_sets_the_timer(
     profiles: dict[str, DeviceProfile], intents: IntentSet, model: IntentModel, speech_dir: Path
 ) -> None:
-    audio = np.concatenate([
-        silence(1.0), speak("hey watch", speech_dir), silence(0.6),
-        speak("set a timer for five minutes", speech_dir), silence(2.0),
-    ])  # fmt: skip
+    audio = wake_then_command("hey watch", "set a timer for five minutes", speech_dir)
     events = _run(profiles["smartwatch"], intents, model, audio, listening=WAKE_WORD)
     assert _types(events)[:4] == ["wake", "transcript", "intent", "reply"]
     heard, understood, replied = events[1].to_dict(), events[2].to_dict(), events[3].to_dict()
