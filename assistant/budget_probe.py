@@ -42,11 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         yield "python, numpy and the LiteRT interpreter", runtime
 
         from assistant.audio import read_wav
-        from assistant.intents import DEFAULT_INTENTS_DIR, load_intents
-        from assistant.profiles import DEFAULT_PROFILES_DIR, load_profiles
+        from assistant.intents import DEFAULT_INTENTS_DIR
+        from assistant.profiles import DEFAULT_PROFILES_DIR, load_device
 
-        intents = load_intents(args.intents or DEFAULT_INTENTS_DIR)
-        profile = load_profiles(intents, args.profiles or DEFAULT_PROFILES_DIR)[args.profile]
+        # As a running device does: its own domains' definitions only.
+        intents, profile = load_device(
+            args.profile, args.intents or DEFAULT_INTENTS_DIR, args.profiles or DEFAULT_PROFILES_DIR
+        )
         audio = read_wav(args.wav)
         loaded.update(intents=intents, profile=profile, audio=audio)
 

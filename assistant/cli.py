@@ -875,9 +875,9 @@ def _run_listen(args: argparse.Namespace) -> int:
     from assistant.fitting import MemoryLedger, describe_fitting, fit_memory
     from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
     from assistant.pipeline import assemble
+    from assistant.profiles import load_device
 
-    intents, profiles = _load(args)
-    profile = _profile(profiles, args.device)
+    intents, profile = load_device(args.device, args.intents, args.profiles)  # only what this device needs
     ledger = MemoryLedger.starting_with("python, its libraries and the intent definitions")
     model = IntentModel.load(intents, args.model or DEFAULT_MODEL_DIR, profile.model_variant)
     ledger.note(f"intent model ({profile.model_variant})")

@@ -67,11 +67,11 @@ from assistant.event_socket import CommandHandler, EventSocketServer
 from assistant.events import Announced, Event, Failed, Heard, NoCommand, Replied, Understood, Wake
 from assistant.fitting import Fitting, MemoryLedger, describe_fitting, fit_memory
 from assistant.integrations.core import LockedCore, TranscriptLike
-from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet, load_intents
+from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet
 from assistant.nlu.result import ParseResult
 from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
 from assistant.pipeline import VoiceLoop, assemble
-from assistant.profiles import DEFAULT_PROFILES_DIR, DeviceProfile, load_profiles
+from assistant.profiles import DEFAULT_PROFILES_DIR, DeviceProfile, load_device, profile_names
 from assistant.wake import IncompatibleWakeModel, phrase_slug
 
 log = logging.getLogger(__name__)
@@ -229,13 +229,12 @@ def build_assembly(config: DaemonConfig, previous: Assembly | None = None) -> As
     changed until everything has loaded. With `previous`, the device's clock
     carries on from it.
     """
-    intents = load_intents(config.intents or DEFAULT_INTENTS_DIR)
-    profiles = load_profiles(intents, config.profiles or DEFAULT_PROFILES_DIR)
-    if config.device not in profiles:
+    profiles_dir = config.profiles or DEFAULT_PROFILES_DIR
+    if config.device not in (known := profile_names(profiles_dir)):
         raise AssistantError(
-            f"{config.source}: device: unknown device {config.device!r} (profiles: {', '.join(sorted(profiles))})"
+            f"{config.source}: device: unknown device {config.device!r} (profiles: {', '.join(known)})"
         )
-    profile = profiles[config.device]
+    intents, profile = load_device(config.device, config.intents or DEFAULT_INTENTS_DIR, profiles_dir)
     if previous is not None and profile.audio.frame_ms != previous.profile.audio.frame_ms:
         raise AssistantError(
             f"{profile.source}: audio.frame_ms changed from {previous.profile.audio.frame_ms} to "

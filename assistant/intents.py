@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -143,8 +143,13 @@ class IntentSet:
         return intent.replies.get(kind) or self.default_replies.get(kind, ())
 
 
-def load_intents(directory: Path | str = DEFAULT_INTENTS_DIR) -> IntentSet:
-    """Load and check every intent file in `directory`."""
+def load_intents(directory: Path | str = DEFAULT_INTENTS_DIR, only: Collection[str] | None = None) -> IntentSet:
+    """Load and check every intent file in `directory`, or only those of the domains `only` names.
+
+    A device needs only its own domains (`assistant.profiles.load_device`): the
+    others and the out-of-scope templates, which only the generator uses, would
+    cost it a few MB of parsed templates. A domain asked for but missing is left
+    out, for the profile's check to name."""
     directory = Path(directory)
     common_path = directory / COMMON_FILE
     if not common_path.is_file():
@@ -165,12 +170,9 @@ def load_intents(directory: Path | str = DEFAULT_INTENTS_DIR) -> IntentSet:
     domains: list[Domain] = []
     seen_intents: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name.startswith("_"):
+        if path.name.startswith("_") or (only is not None and path.stem not in only):
             continue
-        domain = _load_domain(path, rules, lists)
-        for other in domains:
-            if other.name == domain.name:
-                raise ConfigError(str(path), "domain", f"duplicate domain {domain.name!r}, also in {other.source}")
+        domain = _load_domain(path, rules, lists)  # named as its file: no two domains share a name
         for intent in domain.intents:
             if intent.name in seen_intents:
                 raise ConfigError(
@@ -185,7 +187,7 @@ def load_intents(directory: Path | str = DEFAULT_INTENTS_DIR) -> IntentSet:
 
     oos_path = directory / OUT_OF_SCOPE_FILE
     out_of_scope: tuple[Template, ...] = ()
-    if oos_path.is_file():
+    if oos_path.is_file() and only is None:
         section = Section(read_yaml(oos_path), str(oos_path))
         section.check_keys({"description", "rules", "templates"}, {"templates"})
         oos_rules = _parse_rules(section, rules)
@@ -200,6 +202,8 @@ def _load_domain(path: Path, common_rules: Mapping[str, Node], common_lists: Map
     name = top.string("domain")
     if not NAME.match(name):
         raise top.error(f"{name!r} is not a valid domain name (lowercase letters, digits, _)", "domain")
+    if name != path.stem:
+        raise top.error(f"the domain must match the file name {path.stem!r}", "domain")
     lists = dict(common_lists)
     for list_name in top.mapping("lists", {}):
         if list_name in lists:

@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.config import Section, read_yaml
 from assistant.errors import ConfigError
-from assistant.intents import IntentSet
+from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet, load_intents
 from assistant.textnorm import is_normalized
 
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent.parent / "device_profiles"
@@ -142,6 +142,24 @@ def load_profile(path: Path, intents: IntentSet) -> DeviceProfile:
         confirm=tuple(confirm),
         source=str(path),
     )
+
+
+def load_device(
+    name: str, intents_dir: Path | str = DEFAULT_INTENTS_DIR, profiles_dir: Path | str = DEFAULT_PROFILES_DIR
+) -> tuple[IntentSet, DeviceProfile]:
+    """One device's profile and the intent definitions of its domains only: what a running device holds."""
+    path = Path(profiles_dir) / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(profile_names(profiles_dir)) or "none"
+        raise ConfigError(str(profiles_dir), "", f"unknown device {name!r} (profiles: {known})")
+    domains = Section(read_yaml(path), str(path)).strings("domains")  # checked in full by load_profile
+    intents = load_intents(intents_dir, domains)
+    return intents, load_profile(path, intents)
+
+
+def profile_names(directory: Path | str = DEFAULT_PROFILES_DIR) -> list[str]:
+    """The devices `directory` has a profile for (a profile's name is its file's)."""
+    return sorted(path.stem for path in Path(directory).glob("*.yaml"))
 
 
 def load_profiles(intents: IntentSet, directory: Path | str = DEFAULT_PROFILES_DIR) -> dict[str, DeviceProfile]:

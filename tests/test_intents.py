@@ -134,11 +134,10 @@ def test_duplicate_intent_name_is_refused(write: Write) -> None:
     assert "timer.yaml: line 17: duplicate key 'timer.start'" in text
 
 
-def test_duplicate_domain_is_refused(write: Write) -> None:
+def test_a_domain_must_be_named_as_its_file_so_one_device_loads_only_its_own(write: Write) -> None:
     other = DOMAIN.replace("timer.start", "timer.begin")
     text = error_of(write, extra={"more_timers.yaml": other})
-    assert "duplicate domain 'timer', also in" in text
-    assert "more_timers.yaml" in text
+    assert "more_timers.yaml: domain: the domain must match the file name 'more_timers'" in text
 
 
 def test_a_reply_must_work_with_only_the_required_slots(write: Write) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.errors import ConfigError
 from assistant.intents import IntentSet
-from assistant.profiles import DeviceProfile, load_profile, load_profiles
+from assistant.profiles import DeviceProfile, load_device, load_profile, load_profiles
 
 Write = Callable[[str, str], Path]
 
@@ -100,3 +100,15 @@ def test_bad_profiles_name_the_file_and_key(
 def test_an_empty_folder_is_an_error(tmp_path: Path, intents: IntentSet) -> None:
     with pytest.raises(ConfigError, match="no device profiles"):
         load_profiles(intents, tmp_path)
+
+
+def test_a_device_loads_only_its_own_domains_and_the_same_profile(profiles: dict[str, DeviceProfile]) -> None:
+    intents, oven = load_device("oven")
+    assert oven == profiles["oven"]
+    assert sorted(d.name for d in intents.domains) == sorted(oven.domains)
+    assert intents.out_of_scope == ()  # the generator's, not a device's
+
+
+def test_an_unknown_device_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown device 'toaster' \(profiles: coffee_maker, dishwasher, .*\)"):
+        load_device("toaster")
