@@ -118,23 +118,30 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "what",
         nargs="?",
-        choices=("nlu", "wake", "asr"),
+        choices=("nlu", "wake", "asr", "soak"),
         help="nlu: our model against TF-IDF and hassil baselines; wake: wake word false accepts, rejects, CPU; "
-        "asr: speech recognizer exact transcripts and real-time factor; none, with --device or --all: "
-        "memory, latency, energy and battery per device",
+        "asr: speech recognizer exact transcripts and real-time factor; soak: minutes of speech and faults "
+        "through the daemon; none, with --device or --all: memory, latency, energy and battery per device",
     )
     bench.add_argument("--all", action="store_true", help="per-device budgets of every profile (else of --device)")
     bench.add_argument(
-        "--engine", choices=("vosk", "pocketsphinx"), help="devices: recognizer (default: the profile's)"
+        "--engine", choices=("vosk", "pocketsphinx"), help="devices, soak: recognizer (default: the profile's)"
     )
     bench.add_argument("--model", type=Path, help="model directory (default: the shipped model; wake: models/wake)")
     bench.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
-    bench.add_argument("--out", type=Path, help="markdown report (default: docs/benchmarks.md; wake: docs/wakeword.md)")
+    bench.add_argument(
+        "--out",
+        type=Path,
+        help="markdown report (default: docs/benchmarks.md; wake: docs/wakeword.md; soak: docs/soak.md)",
+    )
     bench.add_argument("--phrase", action="append", help="wake: only this phrase (repeatable; default: every model)")
     bench.add_argument("--hours", type=float, default=1.0, help="wake: hours of negative speech (default: %(default)s)")
     bench.add_argument("--cache", type=Path, help="wake: feature cache (default: ~/.cache/assistant/wakeword)")
-    bench.add_argument("--device", action="append", help="asr, budgets: this device (repeatable; asr default: five)")
+    bench.add_argument(
+        "--device", action="append", help="asr, budgets, soak: this device (repeatable; asr: five; soak: coffee_maker)"
+    )
     bench.add_argument("--commands", type=int, default=60, help="asr: espeak-ng commands per device (default: 60)")
+    bench.add_argument("--minutes", type=float, default=30.0, help="soak: minutes of audio (default: %(default)s)")
     bench.add_argument("--json", action="store_true", help="print JSON")
     bench.set_defaults(run=_run_bench)
 
@@ -553,6 +560,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         return _run_bench_wake(args)
     if args.what == "asr":
         return _run_bench_asr(args)
+    if args.what == "soak":
+        return _run_bench_soak(args)
     args.out = args.out or Path("docs/benchmarks.md")
     _require_train_extra("benchmarks", ("sklearn", "hassil", "matplotlib"))
     from assistant.benchmarks.nlu import benchmark, markdown, plot
@@ -675,6 +684,32 @@ def _run_bench_devices(args: argparse.Namespace) -> int:
     else:
         print(report)
     return 0 if all(r.ok for r in reports) else 1
+
+
+def _run_bench_soak(args: argparse.Namespace) -> int:
+    _require_train_extra("the soak's plot", ("matplotlib",))
+    import tempfile
+
+    from assistant.benchmarks.soak import DEFAULT_DEVICE, SoakSettings, markdown, plot, run_soak, to_json
+
+    intents, profiles = _load(args)
+    device = args.device[-1] if args.device else DEFAULT_DEVICE
+    settings = SoakSettings(device=device, minutes=args.minutes, engine=args.engine)
+    settings.check()
+    evidence = Path(tempfile.mkdtemp(prefix="assistant-soak-"))  # the daemon's events and log, for a closer look
+    settings = dataclasses.replace(settings, keep=evidence)
+    result = run_soak(settings, intents, _profile(profiles, device), say=lambda m: print(f"== {m}", file=sys.stderr))
+    (evidence / "result.json").write_text(to_json(result), encoding="utf-8")
+    print(f"== the daemon's events and log, and the result as JSON: {evidence}", file=sys.stderr)
+    out = args.out or Path("docs/soak.md")
+    image = out.with_suffix(".png")
+    report = markdown(
+        result, _invocation(f"assistant bench soak --device {device} --minutes {args.minutes:g}"), image.name
+    )
+    _write_report(out, report)
+    plot(result, image)
+    print(to_json(result) if args.json else report)
+    return 0 if result.ok else 1
 
 
 def _run_bench_wake(args: argparse.Namespace) -> int:

@@ -387,7 +387,7 @@ class Daemon:
         self._bridge: Any = None  # HermesBridge, imported only when enabled
         self._hermes_connected = False
         self._hermes_reported = False
-        self._started_at = time.monotonic()
+        self._hermes_started_at = 0.0  # the broker's grace period counts from the bridge's start, not the daemon's
         self._session: str | None = None  # the Hermes dialogue session of the command in progress
         self._stored = 0
 
@@ -663,7 +663,7 @@ class Daemon:
             if not connected:
                 log.error("lost the MQTT broker at %s; reconnecting", address)
             self._emit([Connection(self._now_s(), "hermes", connected, address)])
-        elif not self._hermes_reported and time.monotonic() - self._started_at > HERMES_CONNECT_GRACE_S:
+        elif not self._hermes_reported and time.monotonic() - self._hermes_started_at > HERMES_CONNECT_GRACE_S:
             self._hermes_reported = True
             message = f"cannot reach the MQTT broker at {address}; still trying"
             log.error("%s", message)
@@ -708,6 +708,7 @@ class Daemon:
                 password=config.hermes.password,
             )
             self._bridge = HermesBridge(core.understand, settings, intents=self.assembly.intents)
+            self._hermes_started_at = time.monotonic()  # loading the models (seconds on a slow device) is not waiting
             self._bridge.start()
 
     def _stop_services(self) -> None:

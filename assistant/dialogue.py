@@ -387,7 +387,10 @@ class Dialogue:
         timings: Mapping[str, float],
     ) -> Turn:
         now = self.clock.now()
-        self._follow_up_until = now + timedelta(seconds=self.follow_up_s)
+        # Only a turn that acted (or asked about acting) is followed up without the wake word. Talk alone ("no",
+        # "stop", "thanks", not understood) ends the conversation: otherwise noise heard as such a word answers
+        # itself and keeps the microphone open for good (measured by the soak, docs/soak.md).
+        self._follow_up_until = now + timedelta(seconds=self.follow_up_s) if action is not None else now
         if frame.intent != REPEAT:
             self._last_reply = reply.text
         return Turn(

@@ -92,6 +92,7 @@ class VoiceLoop:
         self._gated: deque[NDArray[np.int16]] = deque(maxlen=WAKE_PRE_ROLL_FRAMES)
         self._next_poll_s = NOTICE_POLL_S
         self._in_command = False
+        self._follow_up = False  # listening without the wake word or a button: after a reply, or for an answer
         if settings.push_to_talk:
             self._listen()
 
@@ -150,6 +151,7 @@ class VoiceLoop:
             return []
         event = Wake(self.now_s, self.wake.phrase, round(score.score, 4), (time.process_time() - started) * 1000.0)
         self._listen()
+        self._follow_up = False
         return [event]
 
     def drop_wake_word(self) -> None:
@@ -183,8 +185,10 @@ class VoiceLoop:
             self.now_s, transcript.text, transcript.alternatives, transcript.engine, transcript.rtf,
             round(utterance.end_s - utterance.start_s, 3), utterance.reason, recognize_ms,
         )  # fmt: skip
-        if not transcript.text:
+        if not transcript.text and self._follow_up:  # noise while waiting for more: no reply
             return [heard, Understood(self.now_s, None, {}, None, 0.0)]
+        # Nothing recognized after the wake word (or a button) is still a command: it is answered as not
+        # understood, not with silence (the soak found one command in ten unanswered in kitchen noise).
         try:
             turn = self.dialogue.hear(transcript.text)
         except AssistantError as error:  # a device or model failure on this command; the loop goes on
@@ -197,9 +201,11 @@ class VoiceLoop:
     def _next_listening(self) -> list[Event]:
         if self.settings.push_to_talk:
             self._listen()
+            self._follow_up = False
             return []
         if self.dialogue.expects is not None or self.dialogue.in_follow_up():
             self._listen()
+            self._follow_up = True
             return [Awaiting(self.now_s, "question" if self.dialogue.expects else "follow_up")]
         if self.wake is not None:
             self.wake.reset()  # the command's audio must not carry into the next wake window

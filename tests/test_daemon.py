@@ -34,10 +34,11 @@ from wyoming.client import AsyncTcpClient
 from wyoming.handle import Handled
 from wyoming.info import Describe, Info
 
+from assistant import daemon as daemon_module
 from assistant.audio import SAMPLE_RATE_HZ, AudioSource, iter_frames, read_wav, write_wav
 from assistant.cli import main
 from assistant.daemon import Daemon
-from assistant.daemon_config import MicrophoneRetry, Overrides, load_daemon_config
+from assistant.daemon_config import HermesSettings, MicrophoneRetry, Overrides, load_daemon_config
 from assistant.errors import AudioError, ConfigError
 from assistant.event_socket import (
     BUSY,
@@ -600,6 +601,46 @@ def test_hermes_gets_voice_and_text_turns_and_the_daemon_rides_out_the_broker_go
         listener.close()
         daemon.kill()
         broker.stop()
+
+
+def test_a_slow_start_is_not_reported_as_an_unreachable_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the soak (docs/soak.md): loading the models took longer than the broker's grace period, and the
+    daemon reported "cannot reach the MQTT broker" a moment before it connected. The grace period now starts
+    with the bridge. The load is made slow here as on a slow device; the broker is a real Mosquitto."""
+    broker = Broker(tmp_path)
+    broker.start()
+    built = daemon_module.build_assembly
+
+    def slow_build(config: Any, previous: Any = None) -> Any:
+        assembly = built(config, previous)
+        time.sleep(1.5)  # longer than the grace period below
+        return assembly
+
+    monkeypatch.setattr(daemon_module, "build_assembly", slow_build)
+    monkeypatch.setattr(daemon_module, "HERMES_CONNECT_GRACE_S", 1.0)
+    flags = Overrides(device="smart_light", input="mic", push_to_talk=True, engine="pocketsphinx", ignore_limits=True)
+    config = replace(load_daemon_config(None, flags), hermes=HermesSettings(enabled=True, port=broker.port))
+    out = tmp_path / "events.jsonl"
+
+    def quiet_microphone(spec: str, frame_samples: int) -> AudioSource:
+        return FakeMicrophone(silence(1.0), frame_samples, fail_at_end=False)
+
+    with out.open("w") as stream:
+        daemon = Daemon(config, out=stream, source_factory=quiet_microphone, handle_signals=False)
+        runner = threading.Thread(target=daemon.run, daemon=True)
+        runner.start()
+        try:
+            deadline = time.monotonic() + WAIT_S
+            while '"connected": true' not in out.read_text() and time.monotonic() < deadline and runner.is_alive():
+                time.sleep(0.05)
+            time.sleep(1.5)  # past the grace period: a late error would be out by now
+        finally:
+            daemon.stop()
+            runner.join(STOP_S)
+            broker.stop()
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [e["connected"] for e in events if e["type"] == "integration"] == [True]
+    assert not [e for e in events if e["type"] == "error"], events
 
 
 # --------------------------------------------------------------------------- --check and the configuration

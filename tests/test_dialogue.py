@@ -79,6 +79,17 @@ def test_the_follow_up_window_closes_after_a_quiet_spell(speaker: Session) -> No
     assert not speaker.dialogue.in_follow_up()
 
 
+@pytest.mark.parametrize("talk", ["thank you", "no", "stop", "hush"])
+def test_talk_alone_ends_the_follow_up_window(speaker: Session, talk: str) -> None:
+    """Noise in a kitchen is heard as "hush" or "no" now and then: it must not keep the microphone open."""
+    speaker.say("turn on the kitchen lights")
+    assert speaker.dialogue.in_follow_up()
+    turn = speaker.say(talk)
+    assert turn.action is None
+    assert not speaker.dialogue.in_follow_up()
+    assert speaker.say("and the bedroom too").intent != "lights.on"  # nothing to follow up any more
+
+
 def test_a_refusal_says_why(speaker: Session) -> None:
     turn = speaker.say("turn on the lights in the garage")
     assert turn.outcome is not None and not turn.outcome.ok

@@ -7,8 +7,6 @@ import json
 import queue
 import random
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from core_helpers import load_model
 from paho.mqtt.enums import CallbackAPIVersion
 
+from assistant.benchmarks.soak_rig import Broker, free_port
 from assistant.errors import IntegrationError
 from assistant.integrations.hermes import (
     DEFAULT_HOST,
@@ -34,42 +33,6 @@ from assistant.simulator import Session
 
 WAIT_S = 10.0  # the most any message or connection may take; they take milliseconds
 QUIET_S = 0.3  # how long "nothing arrives" is watched for
-
-
-class Broker:
-    """Mosquitto on 127.0.0.1:`port`, started and stopped by the test."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
-        self.config = directory / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n",
-            encoding="utf-8",
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stderr=subprocess.PIPE)
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"mosquitto exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
-                )
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"mosquitto did not listen on port {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(WAIT_S)
-            if self.process.stderr is not None:
-                self.process.stderr.close()
-            self.process = None
 
 
 class Listener:
@@ -115,12 +78,6 @@ class Listener:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -386,7 +343,7 @@ def test_defaults_talk_to_the_local_broker_only() -> None:
 
 
 def test_names_that_cannot_be_topics_and_unknown_end_reasons_are_refused() -> None:
-    bridge = HermesBridge(settings=MqttSettings(port=_free_port()))
+    bridge = HermesBridge(settings=MqttSettings(port=free_port()))
     with pytest.raises(IntegrationError, match="cannot be an MQTT topic level"):
         bridge.hotword_detected("hey/kitchen")
     with pytest.raises(IntegrationError, match="'finished' is not one of nominal"):

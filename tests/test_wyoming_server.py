@@ -492,6 +492,34 @@ def test_client_dropping_mid_stream_costs_only_its_own_audio(
     assert any("dropped" in record.getMessage() for record in caplog.records)
 
 
+def test_a_client_leaving_between_two_chunks_is_logged_as_dropped_with_the_audio_it_loses(
+    core: LockedCore, speech_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the soak (docs/soak.md): a clean disconnect mid-utterance used to leave no trace in the log."""
+    events = utterance_events(spoken_pcm(LIGHTS_ON, speech_dir, 16000, 2, 1))
+    sent = events[: len(events) // 2]  # audio-start and some chunks, no audio-stop
+
+    async def scenario() -> Event:
+        async with serving(core) as server:
+            _, leaving = await asyncio.open_connection("127.0.0.1", server.endpoint.port)
+            for event in sent:
+                await async_write_event(event, leaving)
+            leaving.close()
+            await leaving.wait_closed()
+            for _ in range(100):  # the server notices the client has gone
+                if server.connections == 0:
+                    break
+                await asyncio.sleep(0.01)
+            return await ask(server, Describe().event())
+
+    with caplog.at_level(logging.INFO, logger="assistant.integrations.wyoming_server"):
+        info = run(scenario())
+    assert Info.is_type(info.type)  # the server goes on
+    seconds = sum(len(e.payload or b"") for e in sent) / (16000 * 2)
+    dropped = [r.getMessage() for r in caplog.records if "in the middle of an utterance" in r.getMessage()]
+    assert dropped and f"its {seconds:.1f} s of audio are dropped" in dropped[0], caplog.text
+
+
 def test_other_clients_are_served_while_one_is_mid_utterance(core: LockedCore, speech_dir: Path) -> None:
     pcm = spoken_pcm(LIGHTS_ON, speech_dir, 16000, 2, 1)
     events = utterance_events(pcm)

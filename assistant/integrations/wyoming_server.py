@@ -414,6 +414,9 @@ class _Connection:
                 except asyncio.TimeoutError:
                     raise WyomingFault(IDLE, f"nothing received for {self.limits.idle_timeout_s:g} s") from None
                 if event is None:
+                    if self.audio is not None:  # left between two chunks: as much a drop as one cut mid-chunk
+                        seconds = len(self.audio.data) / (self.audio.rate * self.audio.frame_bytes)
+                        raise _Dropped(f"left in the middle of an utterance; its {seconds:.1f} s of audio are dropped")
                     break
                 await self._dispatch(event)
         except WyomingFault as fault:
