@@ -303,7 +303,8 @@ def test_say_is_a_text_turn_every_client_sees_and_state_answers_the_asker(
             assert client.lines.event("state_change")["changes"]["timer.timer.remaining_s"] == [None, 600]
         asker.send({"type": "state"})
         state = asker.lines.event("state")
-        assert state["device"] == "smart_light" and state["state"]["timer"]["timer"]["remaining_s"] == 600
+        # The device's clock is the stream's: audio an earlier test fed this daemon may still be moving it.
+        assert state["device"] == "smart_light" and 590 <= state["state"]["timer"]["timer"]["remaining_s"] <= 600
         watcher.send({"type": "state"})
         assert "state" not in [line["type"] for line in watcher.lines.seen]  # the asker's answer was its own
         assert watcher.lines.event("state")["device"] == "smart_light"
