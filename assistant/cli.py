@@ -141,6 +141,9 @@ def _parser() -> argparse.ArgumentParser:
         "--device", action="append", help="asr, budgets, soak: this device (repeatable; asr: five; soak: coffee_maker)"
     )
     bench.add_argument("--commands", type=int, default=60, help="asr: espeak-ng commands per device (default: 60)")
+    bench.add_argument(
+        "--seed", type=int, default=1000, help="asr: device i's commands use seed + i; another seed is a held-out set"
+    )
     bench.add_argument("--minutes", type=float, default=30.0, help="soak: minutes of audio (default: %(default)s)")
     bench.add_argument("--json", action="store_true", help="print JSON")
     bench.set_defaults(run=_run_bench)
@@ -596,7 +599,13 @@ def _run_bench_asr(args: argparse.Namespace) -> int:
         _profile(profiles, name)
     data = args.data or data_dir()
     scores, humans = benchmark(
-        intents, profiles, devices, args.commands, data, say=lambda m: print(f"== {m}", file=sys.stderr)
+        intents,
+        profiles,
+        devices,
+        args.commands,
+        data,
+        say=lambda m: print(f"== {m}", file=sys.stderr),
+        seed=args.seed,
     )
     report = markdown(scores, humans, _invocation("assistant bench asr"))
     _write_report(args.out or Path("docs/asr_benchmark.md"), report)

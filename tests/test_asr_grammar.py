@@ -59,6 +59,33 @@ def test_an_automaton_accepts_exactly_its_phrases_and_shares_their_endings() -> 
     assert len(automaton.arcs) == 4
 
 
+def test_phrases_built_incrementally_give_the_minimal_automaton_of_the_phrase_trie() -> None:
+    rng = random.Random(2)
+    for _ in range(200):
+        vocabulary = "a b c d"[: 2 * rng.randint(1, 4) - 1].split()
+        phrases = [
+            " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(1, 15))
+        ]
+        trie: list[dict[str, tuple[int, ...]]] = [{}]
+        finals = set()
+        for phrase in phrases:
+            state = 0
+            for word in phrase.split():
+                if word not in trie[state]:
+                    trie[state][word] = (len(trie),)
+                    trie.append({})
+                state = trie[state][word][0]
+            finals.add(state)
+        expected = WordAutomaton.minimal(trie, finals, {0})
+        built = WordAutomaton.phrases(phrases)
+        assert (len(built.arcs), built.n_arcs) == (len(expected.arcs), expected.n_arcs), phrases
+        for phrase in phrases:
+            assert built.accepts(phrase.split())
+        for _ in range(20):
+            words = [rng.choice(vocabulary) for _ in range(rng.randint(0, 5))]
+            assert built.accepts(words) == (" ".join(words) in phrases), words
+
+
 def test_concatenation_and_union_give_the_product_and_the_sum_of_the_languages() -> None:
     verbs = WordAutomaton.phrases(["set", "start"])
     objects = WordAutomaton.phrases(["a timer", "the timer", "timer"])

@@ -18,7 +18,7 @@ Two uses:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.templates import EMPTY, Alternatives, Node, RuleRef, Text
@@ -41,19 +41,55 @@ class WordAutomaton:
 
     @classmethod
     def phrases(cls, phrases: Iterable[str]) -> WordAutomaton:
-        """The automaton accepting exactly `phrases` (word sequences)."""
-        arcs: list[dict[str, set[int]]] = [{}]
+        """The automaton accepting exactly `phrases` (word sequences).
+
+        Built incrementally from the sorted phrases (Daciuk et al., 2000): each
+        phrase's states past the prefix it shares with the next phrase are final
+        then, and are merged with an equal registered state at once. So only the
+        minimal automaton and one phrase's path are ever held, never the trie of
+        every phrase (measured: the trie of a clock-time slot's 4,576 phrases
+        left 5 MB of resident memory behind).
+        """
+        sentences = sorted({tuple(phrase.split()) for phrase in phrases})
+        arcs: list[dict[str, int]] = [{}]
         finals: set[int] = set()
-        for phrase in phrases:
-            state = 0
-            for word in phrase.split():
-                targets = arcs[state].setdefault(word, set())
-                if not targets:
-                    targets.add(len(arcs))
-                    arcs.append({})
-                state = next(iter(targets))
-            finals.add(state)
-        return _determinise(arcs, finals, frozenset({0}))
+        register: dict[tuple[object, ...], int] = {}
+        path = [0]  # the states of the previous phrase, from the start
+        previous: tuple[str, ...] = ()
+
+        def close(depth: int) -> None:
+            """Register the previous phrase's states deeper than `depth` (deepest first)."""
+            for index in range(len(path) - 1, depth, -1):
+                state = path[index]
+                signature = (state in finals, *sorted(arcs[state].items()))
+                known = register.setdefault(signature, state)
+                if known != state:
+                    arcs[path[index - 1]][previous[index - 1]] = known
+                    arcs[state] = {}
+                    finals.discard(state)
+            del path[depth + 1 :]
+
+        for words in sentences:
+            shared = 0
+            while shared < min(len(words), len(previous)) and words[shared] == previous[shared]:
+                shared += 1
+            close(shared)
+            for word in words[shared:]:
+                arcs[path[-1]][word] = len(arcs)
+                path.append(len(arcs))
+                arcs.append({})
+            finals.add(path[-1])
+            previous = words
+        close(0)
+        return _renumbered(arcs, finals, 0)
+
+    @classmethod
+    def minimal(
+        cls, nfa: Sequence[Mapping[str, Collection[int]]], finals: Collection[int], starts: Collection[int]
+    ) -> WordAutomaton:
+        """The minimal automaton of an acyclic automaton with several next states per word
+        (`nfa[state][word]`) and no empty moves, from the states `starts`."""
+        return _determinise(nfa, set(finals), frozenset(starts))
 
     @classmethod
     def epsilon(cls) -> WordAutomaton:
@@ -63,13 +99,13 @@ class WordAutomaton:
     def concatenate(self, other: WordAutomaton) -> WordAutomaton:
         """Every sentence of self followed by every sentence of other."""
         offset = len(self.arcs)
-        arcs: list[dict[str, set[int]]] = [{w: {t} for w, t in a.items()} for a in self.arcs]
-        arcs += [{w: {t + offset} for w, t in a.items()} for a in other.arcs]
+        arcs: list[dict[str, tuple[int, ...]]] = [{w: (t,) for w, t in a.items()} for a in self.arcs]
+        arcs += [{w: (t + offset,) for w, t in a.items()} for a in other.arcs]
         other_start = other.start + offset
         finals = {f + offset for f in other.finals}
         for final in self.finals:
             for word, targets in arcs[other_start].items():
-                arcs[final].setdefault(word, set()).update(targets)
+                arcs[final][word] = arcs[final].get(word, ()) + targets
             if other_start in finals:
                 finals.add(final)
         return _determinise(arcs, finals, frozenset({self.start}))
@@ -77,12 +113,12 @@ class WordAutomaton:
     @staticmethod
     def union(automata: Sequence[WordAutomaton]) -> WordAutomaton:
         """Every sentence of any of `automata`."""
-        arcs: list[dict[str, set[int]]] = []
+        arcs: list[dict[str, tuple[int, ...]]] = []
         finals: set[int] = set()
         starts: set[int] = set()
         for automaton in automata:
             offset = len(arcs)
-            arcs += [{w: {t + offset} for w, t in a.items()} for a in automaton.arcs]
+            arcs += [{w: (t + offset,) for w, t in a.items()} for a in automaton.arcs]
             finals |= {f + offset for f in automaton.finals}
             starts.add(automaton.start + offset)
         if not starts:
@@ -158,34 +194,67 @@ class WordAutomaton:
         return post[::-1]
 
 
-def _determinise(nfa: Sequence[Mapping[str, set[int]]], finals: set[int], start: frozenset[int]) -> WordAutomaton:
+def _renumbered(arcs: Sequence[Mapping[str, int]], finals: set[int], start: int) -> WordAutomaton:
+    """The states reachable from `start`, numbered children first (as `_determinise` numbers them)."""
+    number: dict[int, int] = {}
+    order: list[int] = []
+    stack: list[tuple[int, bool]] = [(start, False)]
+    while stack:
+        state, done = stack.pop()
+        if done:
+            if state not in number:
+                number[state] = len(order)
+                order.append(state)
+            continue
+        if state in number:
+            continue
+        stack.append((state, True))
+        stack.extend((target, False) for target in arcs[state].values() if target not in number)
+    renumbered = tuple({word: number[target] for word, target in arcs[state].items()} for state in order)
+    return WordAutomaton(renumbered, frozenset(number[s] for s in order if s in finals), number[start])
+
+
+def _determinise(
+    nfa: Sequence[Mapping[str, Collection[int]]], finals: set[int], start: frozenset[int]
+) -> WordAutomaton:
     """The minimal DFA of an acyclic NFA without empty moves, from state set `start`.
 
     Subsets are built depth first; a finished state is looked up in a register
-    by (final, arcs), so equivalent states are merged as they are made.
+    by (final, arcs), so equivalent states are merged as they are made. Targets
+    are tuples, not sets, in the automata built here: most are single states,
+    and a set costs four times the memory of a one-state tuple.
     """
-    arcs: list[Arcs] = []
-    accepting: set[int] = set()
-    register: dict[tuple[object, ...], int] = {}
-    built: dict[frozenset[int], int] = {}
+    builder = _Determiniser(nfa, finals)
+    root = builder.build(start)
+    return WordAutomaton(tuple(builder.arcs), frozenset(builder.accepting), root)
 
-    def build(subset: frozenset[int]) -> int:
-        if subset in built:
-            return built[subset]
+
+class _Determiniser:
+    """The tables of one `_determinise` run. (A class, not a recursive closure: a closure that
+    calls itself is a reference cycle, and its tables would wait for the garbage collector.)"""
+
+    def __init__(self, nfa: Sequence[Mapping[str, Collection[int]]], finals: set[int]) -> None:
+        self.nfa = nfa
+        self.finals = finals
+        self.arcs: list[Arcs] = []
+        self.accepting: set[int] = set()
+        self.register: dict[tuple[object, ...], int] = {}
+        self.built: dict[frozenset[int], int] = {}
+
+    def build(self, subset: frozenset[int]) -> int:
+        if subset in self.built:
+            return self.built[subset]
         merged: dict[str, set[int]] = {}
         for state in subset:
-            for word, targets in nfa[state].items():
+            for word, targets in self.nfa[state].items():
                 merged.setdefault(word, set()).update(targets)
-        children = {word: build(frozenset(targets)) for word, targets in sorted(merged.items())}
-        final = not finals.isdisjoint(subset)
+        children = {word: self.build(frozenset(targets)) for word, targets in sorted(merged.items())}
+        final = not self.finals.isdisjoint(subset)
         signature = (final, *children.items())
-        if signature not in register:
-            register[signature] = len(arcs)
-            arcs.append(children)
+        if signature not in self.register:
+            self.register[signature] = len(self.arcs)
+            self.arcs.append(children)
             if final:
-                accepting.add(len(arcs) - 1)
-        built[subset] = register[signature]
-        return built[subset]
-
-    root = build(start)
-    return WordAutomaton(tuple(arcs), frozenset(accepting), root)
+                self.accepting.add(len(self.arcs) - 1)
+        self.built[subset] = self.register[signature]
+        return self.built[subset]

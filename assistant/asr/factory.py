@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from assistant.asr.grammar import compile_grammar
+from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.models import VOSK_MODEL_ENV, find_vosk_model, models_dir
 from assistant.asr.phrases import DEFAULT_STRATEGY, vosk_phrases
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
@@ -57,14 +57,17 @@ def build_recognizer(
         raise RecognizerError(f"unknown recognizer mode {mode!r} (known: {', '.join(RECOGNIZER_MODES)})")
     chosen = engine or profile.recognizer.engine
     device_intents = intents.restricted_to(profile.domains)
-    grammar = compile_grammar(device_intents, fillers=GRAMMAR_FILLERS) if mode == "grammar" else None
+
+    def grammar() -> DeviceGrammar:
+        return compile_grammar(device_intents, fillers=GRAMMAR_FILLERS)
+
     if chosen == "vosk":
         if vosk_model is None:
             path = find_vosk_model(profile.recognizer.model)
             if path is not None:
                 vosk_model = VoskModel(path)
         if vosk_model is not None:
-            phrases = vosk_phrases(grammar, phrase_strategy) if grammar is not None else None
+            phrases = vosk_phrases(grammar(), phrase_strategy) if mode == "grammar" else None
             return VoskRecognizer(vosk_model, phrases)
         looked = f"the profile's model ({profile.recognizer.model}), ${VOSK_MODEL_ENV}, {models_dir()}"
         if engine == "vosk":
@@ -73,4 +76,6 @@ def build_recognizer(
             "%s asks for vosk but no vosk model was found (looked at %s): using PocketSphinx instead; %s",
             profile.name, looked, DOWNLOAD_HINT,
         )  # fmt: skip
-    return PocketSphinxRecognizer(grammar)
+    # The grammar is compiled in the child process that prepares it for PocketSphinx
+    # (`decoder_grammar.prepare_in_child`): compiling leaves memory behind in the process that does it.
+    return PocketSphinxRecognizer(grammar if mode == "grammar" else None)

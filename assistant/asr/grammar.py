@@ -243,25 +243,33 @@ def _reachable(start: Node, rules: Mapping[str, Node]) -> dict[str, Node]:
 
 
 def _compile_automaton(grammar: DeviceGrammar) -> WordAutomaton:
-    done: dict[str, WordAutomaton] = {}
+    return _AutomatonCompiler(grammar).compile(grammar.start)
 
-    def compile_node(node: Node) -> WordAutomaton:
+
+class _AutomatonCompiler:
+    """Compiles grammar nodes into automata, each rule once. (A class, not a recursive closure:
+    a closure that calls itself is a reference cycle, and its automata would wait for the
+    garbage collector.)"""
+
+    def __init__(self, grammar: DeviceGrammar) -> None:
+        self.rules = grammar.rules
+        self.done: dict[str, WordAutomaton] = {}
+
+    def compile(self, node: Node) -> WordAutomaton:
         if isinstance(node, Text):
             return WordAutomaton.phrases([node.text]) if node.text.split() else WordAutomaton.epsilon()
         if isinstance(node, RuleRef):
-            if node.name not in done:
-                done[node.name] = compile_node(grammar.rules[node.name])
-            return done[node.name]
+            if node.name not in self.done:
+                self.done[node.name] = self.compile(self.rules[node.name])
+            return self.done[node.name]
         if isinstance(node, Sequence):
             result = WordAutomaton.epsilon()
             for item in node.items:
-                result = result.concatenate(compile_node(item))
+                result = result.concatenate(self.compile(item))
             return result
         if isinstance(node, Alternatives):
-            return WordAutomaton.union([compile_node(option) for option in node.options])
+            return WordAutomaton.union([self.compile(option) for option in node.options])
         raise TypeError(f"unexpected grammar node {node!r}")
-
-    return compile_node(grammar.start)
 
 
 class _Matcher:

@@ -6,11 +6,15 @@ PocketSphinx runs after the grammar search by default may pick a path the
 grammar search ranked lower, and costs accuracy on grammar decoding. Open mode
 uses PocketSphinx's default US English language model and dictionary.
 
-Every grammar word must be in the pronouncing dictionary (CMUdict). A word
-that is missing gets a pronunciation composed from dictionary words
-(`pronunciation.spell`, logged at info level); one that cannot be composed is
-dropped from the grammar with every alternative that needs it (logged as a
-warning naming the words).
+The decoder is given `decoder_grammar.prepare_grammar`'s grammar, prepared in
+a child process (`prepare_in_child`: compiling leaves memory behind): every
+word with a pronunciation (from the dictionary, or composed from dictionary
+words, logged at info level; others are dropped, logged as a warning naming
+them), same-sounding spellings written one way ("stop watch" is returned as
+"stopwatch", logged at info level). Its dictionary holds those words only,
+written to a temporary file for the decoder to load: PocketSphinx's whole
+dictionary (CMUdict) took 22 MB more resident memory. The template tree is not
+kept: `grammar` is the `DecoderGrammar`, its minimal automaton.
 
 Cepstral mean normalisation adapts to the microphone over the first utterance;
 until then PocketSphinx starts from its model's prior, which is far from most
@@ -26,13 +30,16 @@ pass then returned nothing. Its cost counts in its rtf.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from assistant.asr.fsg import Transition, fsg_transitions, grammar_automaton, phrase_loop_transitions
+from assistant.asr.decoder_grammar import DecoderGrammar, prepare_in_child
+from assistant.asr.dictionary import write_dictionary
+from assistant.asr.fsg import Transition, fsg_transitions, phrase_loop_transitions
 from assistant.asr.grammar import DeviceGrammar
 from assistant.asr.phrases import UNKNOWN
-from assistant.asr.pronunciation import spell
 from assistant.asr.recognizer import Recognizer
 from assistant.asr.transcript import Partial
 from assistant.audio import SAMPLE_RATE_HZ
@@ -56,6 +63,13 @@ DITHER_SEED = 1
 # right path early (measured on 40 espeak-ng smartwatch commands without fillers:
 # 80.0% exact at the defaults, 87.5% with these, for 15% more CPU).
 GRAMMAR_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
+# Other settings measured on the benchmark's 300 espeak-ng commands. Before same-sounding spellings were
+# merged (273 exact with these beams): lw 1, 3, 10, 15: 269, 272, 274, 270; wip 0.2: 276, 0.05: 275;
+# pip 0.5: 275; silprob 0.1: 274; topn 8: 274; remove_noise off: 273; cmn live: 273; wider beams without
+# an HMM limit: 274 (more CPU); bestpath: 261 (2.5 times the CPU); without fillers (fsgusefiller): 80.
+# After (277): wip 0.2: 278; lw 10: 276; fillprob 1e-4: 277; topn 3: 275 (7% less CPU, and 216 against
+# 219 of 240 held-out commands); without alternative pronunciations (fsgusealtpron): 272. None is a
+# clear gain over the defaults, so none is set.
 NBEST_SCAN = 6  # lattice paths looked at for the n-best list: each costs more than the last (A* search)
 # The first utterance is decoded twice: the first pass only moves the cepstral mean
 # from the model's prior to this audio (measured: one pass still turned "set a timer
@@ -76,13 +90,14 @@ def import_pocketsphinx() -> Any:
 
 
 class PocketSphinxRecognizer(Recognizer):
-    """PocketSphinx 5 with a device grammar (`grammar`) or its open language model (None)."""
+    """PocketSphinx 5 with a device grammar (`grammar`, or a function that compiles it) or its
+    open language model (None)."""
 
     engine = ENGINE
 
     def __init__(
         self,
-        grammar: DeviceGrammar | None,
+        grammar: DeviceGrammar | Callable[[], DeviceGrammar] | None,
         *,
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
         decoder_options: Mapping[str, Any] | None = None,
@@ -97,44 +112,22 @@ class PocketSphinxRecognizer(Recognizer):
             "dither": True,
             "seed": DITHER_SEED,
         }
-        if grammar is not None:
+        self.grammar: DecoderGrammar | None = None
+        if grammar is None:
+            self._decoder = _decoder(pocketsphinx, {**options, **(decoder_options or {})})
+        else:
             options.update(lm=None, bestpath=False, **GRAMMAR_BEAMS)
-        options.update(decoder_options or {})
-        try:
-            self._decoder = pocketsphinx.Decoder(**options)
-        except (RuntimeError, ValueError) as error:
-            raise RecognizerError(f"{ENGINE}: cannot create the decoder with {options}: {error}") from error
-        self.grammar: DeviceGrammar | None = None
-        if grammar is not None:
-            self.grammar = self._admit_words(grammar)
-            self._load_grammar(self.grammar)
+            options.update({k: v for k, v in (decoder_options or {}).items() if k != "dict"})
+            source = Path((decoder_options or {}).get("dict") or pocketsphinx.Config()["dict"])
+            self.grammar, pronunciations = prepare_in_child(grammar, source)
+            _log_preparation(self.grammar)
+            with tempfile.TemporaryDirectory(prefix="assistant-asr-") as folder:
+                dictionary = Path(folder) / "grammar.dict"
+                write_dictionary(dictionary, pronunciations)
+                self._decoder = _decoder(pocketsphinx, {**options, "dict": str(dictionary)})
+            self._load_fsg(*fsg_transitions(self.grammar.automaton))
         self._warm = False  # has the cepstral mean adapted to this audio yet?
         self._pcm: list[bytes] = []
-
-    def _admit_words(self, grammar: DeviceGrammar) -> DeviceGrammar:
-        """Give every grammar word a pronunciation, or drop it (logged)."""
-        spelled: dict[str, str] = {}
-        for word in sorted(grammar.words()):
-            if self._decoder.lookup_word(word) is None:
-                phones = spell(word, self._decoder.lookup_word)
-                if phones is not None:
-                    spelled[word] = phones
-        for index, (word, phones) in enumerate(spelled.items()):
-            try:  # the search is rebuilt once, after the last word
-                self._decoder.add_word(word, phones, index == len(spelled) - 1)
-            except RuntimeError as error:
-                raise RecognizerError(f"{ENGINE}: cannot add {word!r} ({phones}) to the dictionary: {error}") from error
-        if spelled:
-            log.info("%s: %d grammar words spelled from dictionary words: %s", ENGINE, len(spelled),
-                     ", ".join(f"{w} = {p}" for w, p in spelled.items()))  # fmt: skip
-        restricted = grammar.restricted_to(lambda word: self._decoder.lookup_word(word) is not None)
-        if restricted.dropped_words:
-            log.warning(
-                "%s: %d grammar words are not in the pronouncing dictionary and were dropped "
-                "with the alternatives that need them: %s",
-                ENGINE, len(restricted.dropped_words), ", ".join(sorted(restricted.dropped_words)),
-            )  # fmt: skip
-        return restricted
 
     @classmethod
     def phrase_loop(cls, phrases: Sequence[str]) -> PocketSphinxRecognizer:
@@ -147,9 +140,6 @@ class PocketSphinxRecognizer(Recognizer):
         known = [p for p in phrases if p != UNKNOWN and all(lookup(w) is not None for w in p.split())]
         recognizer._load_fsg(*phrase_loop_transitions(known))
         return recognizer
-
-    def _load_grammar(self, grammar: DeviceGrammar) -> None:
-        self._load_fsg(*fsg_transitions(grammar_automaton(grammar)))
 
     def _load_fsg(self, start: int, final: int, transitions: list[Transition]) -> None:
         try:
@@ -204,3 +194,25 @@ class PocketSphinxRecognizer(Recognizer):
             except (RuntimeError, ValueError) as error:  # no lattice for this utterance
                 log.debug("%s: no n-best list: %s", ENGINE, error)
         return tuple(alternatives)
+
+
+def _log_preparation(grammar: DecoderGrammar) -> None:
+    if grammar.spelled:
+        log.info("%s: %d grammar words spelled from dictionary words: %s", ENGINE, len(grammar.spelled),
+                 ", ".join(f"{w} = {' | '.join(p)}" for w, p in grammar.spelled.items()))  # fmt: skip
+    if grammar.dropped_words:
+        log.warning(
+            "%s: %d grammar words are not in the pronouncing dictionary and were dropped "
+            "with the alternatives that need them: %s",
+            ENGINE, len(grammar.dropped_words), ", ".join(sorted(grammar.dropped_words)),
+        )  # fmt: skip
+    if grammar.respellings:
+        merged = ", ".join(f"{' '.join(r.written)} -> {' '.join(r.canonical)}" for r in grammar.respellings)
+        log.info("%s: %d same-sounding spellings, each returned one way: %s", ENGINE, len(grammar.respellings), merged)
+
+
+def _decoder(pocketsphinx: Any, options: Mapping[str, Any]) -> Any:
+    try:
+        return pocketsphinx.Decoder(**options)
+    except (RuntimeError, ValueError) as error:
+        raise RecognizerError(f"{ENGINE}: cannot create the decoder with {dict(options)}: {error}") from error
