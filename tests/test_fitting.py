@@ -4,6 +4,7 @@ the daemon refusing to start over the limit. Real components and real resident m
 
 from __future__ import annotations
 
+import mmap
 import re
 import shutil
 import subprocess
@@ -11,7 +12,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 from audio_helpers import wake_then_command
 
@@ -77,8 +77,10 @@ def test_the_vad_gated_wake_word_still_wakes_on_fewer_frames(
     assert results["vad_gated"] < results["always"] / 2, results
 
 
-def _ballast() -> np.ndarray:
-    ballast = np.ones(BALLAST_MB * 1024 * 1024, np.uint8)  # written to, so every page is resident
+def _ballast() -> mmap.mmap:
+    """Anonymous memory, every page written so it is resident; closing it unmaps it whatever the allocator."""
+    ballast = mmap.mmap(-1, BALLAST_MB * 1024 * 1024)
+    ballast.write(b"\x01" * len(ballast))
     return ballast
 
 
@@ -86,12 +88,16 @@ def test_over_the_limit_push_to_talk_degraded_mode_drops_the_wake_word_and_fits(
     profiles: dict[str, DeviceProfile],
 ) -> None:
     ballast = [_ballast()]  # stands in for the wake word: memory the degraded mode can give back
+
+    def drop() -> None:
+        ballast.pop().close()
+
     resident = rss_mb()[0]
     profile = replace(
         profiles["smartwatch"], memory_limit_mb=round(resident - BALLAST_MB / 2), degraded_mode="push_to_talk"
     )
     ledger = MemoryLedger.starting_with("everything")
-    fitting = fit_memory(profile, ledger, Listening("always", 20.0, "the profile's choice"), ballast.clear)
+    fitting = fit_memory(profile, ledger, Listening("always", 20.0, "the profile's choice"), drop)
     assert not ballast
     assert fitting.fits and fitting.listening.mode == "push_to_talk"
     assert fitting.degraded is not None and fitting.degraded.startswith("push_to_talk: ")
@@ -111,7 +117,7 @@ def test_over_the_limit_with_nothing_to_give_up_is_refused_naming_the_heaviest_c
     fitting = fit_memory(profile, ledger, Listening("always", 1.0, ""), None, enforce=False)
     assert not fitting.fits and fitting.to_dict()["fits"] is False
     assert any(c.name == "ballast" and c.mb >= BALLAST_MB - 1 for c in fitting.components)
-    del kept
+    kept.close()
 
 
 @pytest.fixture
