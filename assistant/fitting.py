@@ -119,7 +119,10 @@ def measured_listening(
     if asked is not None and asked not in LISTENING_MODES:
         raise AssistantError(f"listening mode {asked!r} is not one of {', '.join(LISTENING_MODES)}")
     if wake_process is None or (profile.power.listening == "push_to_talk" and asked is None):
-        reason = "no wake word" if wake_process is None else "the profile listens on a button press"
+        if asked == "push_to_talk":
+            reason = "asked for"
+        else:
+            reason = "no wake word" if wake_process is None else "the profile listens on a button press"
         return Listening("push_to_talk", 0.0, reason)
     frames = probe_frames(frame_samples)
     vad_ms = per_frame_cpu_ms(vad_is_speech, frames)
