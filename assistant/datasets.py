@@ -8,8 +8,16 @@ Formats (`assistant eval --format`):
 - `clinc`: CLINC150's json with split keys; `--split val` also reads `oos_val`.
 
 Public labels become our intents through a mapping file in `mappings/`; a label
-with no mapping is out of scope for us (the right answer is "not understood").
-Gold slot text is normalised and read by our own slot types before comparing.
+with no mapping is out of scope for us (the right answer is "not understood"). A
+mapping may also ignore a label (its examples mix what we do and what we don't, with
+no way to tell them apart: neither trained on nor scored), and make an example out
+of scope when it names one of a label's slot types (a world-clock question is a
+`datetime_query` with a place name).
+Gold slot text is normalised and read by our own slot types before comparing. A
+free-text slot is kept as spoken: two spans of the one slot that touch or are
+joined by "by" are one value ("[dynamite] by [acdc]"), and where the slot's own
+examples start with a determiner ("some jazz"), a data set's span gets back the one
+said just before it ("my [workout playlist]" -> "my workout playlist").
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +35,7 @@ from assistant.config import Section, read_yaml
 from assistant.errors import ConfigError, DatasetError, ValueParseError
 from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
-from assistant.slot_types import Value
+from assistant.slot_types import TextSlot, Value
 from assistant.textnorm import normalize
 
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -35,6 +43,10 @@ DATA_ENV = "ASSISTANT_DATA"  # a folder laid out like the shared data folder (hw
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 FORMATS = ("synthetic", "jsonl", "hwu64", "slurp", "clinc")
 _ANNOTATION = re.compile(r"\[\s*([^\[\]:]+?)\s*:\s*([^\[\]]*?)\s*\]")
+# Said just before a free-text value and part of it where our slot's examples have them
+# ("some jazz", "my workout playlist", "the beatles"); data sets mostly leave them out.
+SPOKEN_DETERMINERS = frozenset({"my", "some", "the", "a", "an", "our", "your"})
+JOINING_WORDS = frozenset({"by"})  # "[song] by [artist]" is one thing to play
 
 
 @dataclass(frozen=True)
@@ -45,10 +57,15 @@ class LabelMapping:
     intents: dict[str, tuple[str, ...]]  # label -> the intents that answer it; one: trainable
     slots: dict[str, dict[str, str]]  # our intent -> {their slot type: our slot name}
     source: str
+    ignore: frozenset[str] = frozenset()  # labels neither trained on nor scored
+    out_of_scope_with: dict[str, frozenset[str]] = field(default_factory=dict)  # label -> their slot types
 
     def answers(self, label: str) -> tuple[str, ...]:
         """Our intents for `label`; empty when the label is out of scope for us."""
         return self.intents.get(label, ())
+
+    def ignores(self, label: str) -> bool:
+        return label in self.ignore
 
 
 def data_dir() -> Path:
@@ -58,7 +75,8 @@ def data_dir() -> Path:
 
 def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
     top = Section(read_yaml(path), str(path))
-    top.check_keys({"dataset", "description", "intents", "slots"}, {"dataset", "intents"})
+    allowed = {"dataset", "description", "intents", "slots", "ignore", "out_of_scope_with"}
+    top.check_keys(allowed, {"dataset", "intents"})
     known = {intent.name for intent in intents.intents}
     mapped: dict[str, tuple[str, ...]] = {}
     for label, target in top.mapping("intents").items():
@@ -77,7 +95,17 @@ def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
             if ours not in intents.intent(intent_name).slots:
                 raise section.error(f"{intent_name} has no slot {ours!r}", str(their_type))
         slots[intent_name] = {str(k): str(v) for k, v in section.data.items()}
-    return LabelMapping(top.string("dataset"), mapped, slots, str(path))
+    ignore = frozenset(top.strings("ignore")) if top.has("ignore") else frozenset()
+    for label in sorted(ignore & set(mapped)):
+        raise top.error(f"{label!r} is both mapped and ignored", "ignore")
+    out_of_scope_with: dict[str, frozenset[str]] = {}
+    if top.has("out_of_scope_with"):
+        section = top.section("out_of_scope_with")
+        for label in section.data:
+            if str(label) not in mapped:
+                raise section.error("not a mapped label: only a mapped label's examples can be put out of scope", label)
+            out_of_scope_with[str(label)] = frozenset(section.strings(label))
+    return LabelMapping(top.string("dataset"), mapped, slots, str(path), ignore, out_of_scope_with)
 
 
 def mapping_for(format_name: str, intents: IntentSet, directory: Path = DEFAULT_MAPPINGS_DIR) -> LabelMapping | None:
@@ -117,16 +145,27 @@ def read_commands(
 def annotated_command(annotation: str, label: str, mapping: LabelMapping, intents: IntentSet) -> LabelledCommand:
     """A command from `[type : value]`-annotated text, with spans of mapped slots."""
     answers = mapping.answers(label)
+    types = {match.group(1).strip() for match in _ANNOTATION.finditer(annotation)}
+    if types & mapping.out_of_scope_with.get(label, frozenset()):
+        answers = ()
     slot_names = mapping.slots.get(answers[0], {}) if len(answers) == 1 else {}
-    text, spans = "", {}
+    free_text = (
+        {name: slot.type for name, slot in intents.intent(answers[0]).slots.items() if isinstance(slot.type, TextSlot)}
+        if len(answers) == 1
+        else {}
+    )
+    text, spans = "", dict[str, tuple[int, int]]()
     position = 0
     for match in _ANNOTATION.finditer(annotation):
-        text = _join(text, normalize(annotation[position : match.start()]))
+        between = normalize(annotation[position : match.start()])
+        text = _join(text, between)
         value = normalize(match.group(2))
         ours = slot_names.get(match.group(1).strip())
         start = len(text) + (1 if text and value else 0)
         text = _join(text, value)
-        if ours and value and ours not in spans:
+        if ours and value and ours in free_text:
+            spans[ours] = _free_text_span(text, spans.get(ours), start, len(text), between, free_text[ours])
+        elif ours and value and ours not in spans:
             spans[ours] = (start, len(text))
         position = match.end()
     text = _join(text, normalize(annotation[position:]))
@@ -147,6 +186,28 @@ def annotated_command(annotation: str, label: str, mapping: LabelMapping, intent
         slots_known=len(answers) == 1,
         spans={name: span for name, span in spans.items()} if len(answers) == 1 else None,
     )
+
+
+def _free_text_span(
+    text: str, earlier: tuple[int, int] | None, start: int, end: int, between: str, slot_type: TextSlot
+) -> tuple[int, int]:
+    """The span of a free-text value as our slot holds it: one value with an earlier
+    span of the same slot that it touches or is joined to by "by" (else the first
+    span is the value), and with the determiner said just before it where the slot's
+    own examples hold one ("some jazz"; a timer's name never does)."""
+    if earlier is not None:
+        joined = earlier[1] == start - 1 - (len(between) + 1 if between else 0)
+        if joined and (not between or between in JOINING_WORDS):
+            return earlier[0], end
+        return earlier
+    before = text[:start].split()
+    if before and before[-1] in SPOKEN_DETERMINERS and _holds_determiners(slot_type):
+        start -= len(before[-1]) + 1
+    return start, end
+
+
+def _holds_determiners(slot_type: TextSlot) -> bool:
+    return any(example.split()[0] in SPOKEN_DETERMINERS for example in slot_type.examples)
 
 
 def _join(text: str, more: str) -> str:
@@ -187,7 +248,7 @@ def _read_hwu64(path: Path, mapping: LabelMapping, intents: IntentSet) -> Iterat
                     annotation = row["answer_annotation"]
                 except KeyError as error:
                     raise DatasetError(f"{file}: line {number}: missing column {error}") from error
-                if annotation:
+                if annotation and not mapping.ignores(label):
                     yield annotated_command(annotation, label, mapping, intents)
 
 
@@ -198,7 +259,8 @@ def _read_slurp(path: Path, mapping: LabelMapping, intents: IntentSet) -> Iterat
             annotation = data["sentence_annotation"]
         except KeyError as error:
             raise DatasetError(f"{path}: line {number}: missing key {error}") from error
-        yield annotated_command(annotation, label, mapping, intents)
+        if not mapping.ignores(label):
+            yield annotated_command(annotation, label, mapping, intents)
 
 
 def _read_clinc(path: Path, mapping: LabelMapping, split: str) -> Iterator[LabelledCommand]:
@@ -214,6 +276,8 @@ def _read_clinc(path: Path, mapping: LabelMapping, split: str) -> Iterator[Label
             if not (isinstance(item, list) and len(item) == 2):
                 raise DatasetError(f"{path}: {key}[{index}]: expected [sentence, label]")
             sentence, label = item
+            if not key.startswith("oos_") and mapping.ignores(label):
+                continue
             answers = () if key.startswith("oos_") else mapping.answers(label)
             yield LabelledCommand(
                 normalize(sentence),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.datasets import load_mapping, read_commands
+from assistant.datasets import annotated_command, load_mapping, read_commands
 from assistant.errors import ConfigError, DatasetError
 from assistant.intents import IntentSet
 
@@ -76,6 +76,75 @@ def test_clinc_val_includes_out_of_scope(write: Write, intents: IntentSet) -> No
     assert (oos.text, oos.intent) == ("capital of peru", None)
 
 
+def test_ignored_labels_are_left_out_and_slot_types_can_put_examples_out_of_scope(
+    write: Write, intents: IntentSet
+) -> None:
+    clinc = write(
+        "clinc.json",
+        json.dumps(
+            {
+                "val": [["turn on the porch lights", "smart_home"], ["set a timer for 5 minutes", "timer"]],
+                "oos_val": [["capital of peru?", "oos"]],
+            }
+        ),
+    )
+    mapping = load_mapping(
+        write("c.yaml", "dataset: clinc150\nintents: {timer: timer.start}\nignore: [smart_home]\n"), intents
+    )
+    assert [c.text for c in read_commands("clinc", clinc, intents, split="val", mapping=mapping)] == [
+        "set a timer for five minutes",
+        "capital of peru",
+    ]
+    hwu = load_mapping(
+        write(
+            "h.yaml",
+            "dataset: hwu64\nintents:\n  datetime_query: [clock.time, clock.date]\n"
+            "out_of_scope_with:\n  datetime_query: [place_name, time_zone]\n",
+        ),
+        intents,
+    )
+    lines = [
+        {"scenario": "datetime", "action": "query", "sentence_annotation": "what time is it in [place_name : tokyo]"},
+        {"scenario": "datetime", "action": "query", "sentence_annotation": "what's the time"},
+    ]
+    path = write("devel.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
+    world, local = read_commands("slurp", path, intents, mapping=hwu)
+    assert world.intent is None  # another place's time: our clock does not know it
+    assert local.intent == "clock.time" and local.accepts("clock.date")
+
+
+def test_free_text_values_are_read_as_our_slots_hold_them(write: Write, intents: IntentSet) -> None:
+    mapping = load_mapping(
+        write(
+            "m.yaml",
+            """
+            dataset: hwu64
+            intents: {play_music: media.play, alarm_set: alarm.set}
+            slots:
+              media.play: {artist_name: what, song_name: what, playlist_name: what, music_genre: what}
+              alarm.set: {event_name: label, time: time}
+            """,
+        ),
+        intents,
+    )
+
+    def read(annotation: str, label: str = "play_music") -> dict[str, object]:
+        return dict(annotated_command(annotation, label, mapping, intents).slots)
+
+    # media.play's examples say "some jazz", "my workout playlist": the determiner is part of the value
+    assert read("play my [playlist_name : workout playlist]") == {"what": "my workout playlist"}
+    assert read("i want to hear some [music_genre : jazz]") == {"what": "some jazz"}
+    # a song by an artist is one thing to play; two things joined by "and" are not
+    assert read("play [song_name : dynamite] by [artist_name : acdc]") == {"what": "dynamite by acdc"}
+    assert read("i'd like to hear [artist_name : queen's] [song_name : barcelona]") == {"what": "queen's barcelona"}
+    assert read("let's hear some [music_genre : country] and [music_genre : western]") == {"what": "some country"}
+    # an alarm's label never starts with a determiner in our examples
+    assert read("set an alarm for the [event_name : meeting] at [time : nine am]", "alarm_set") == {
+        "label": "meeting",
+        "time": "09:00",
+    }
+
+
 def test_jsonl_and_its_errors_name_the_line(write: Write, intents: IntentSet) -> None:
     good = write(
         "good.jsonl", '{"text": "Lights on", "intent": "lights.on", "slots": {}}\n{"text": "hi", "intent": null}\n'
@@ -96,6 +165,13 @@ def test_bad_mappings_are_refused(write: Write, intents: IntentSet) -> None:
         load_mapping(write("m.yaml", "dataset: x\nintents: {}\nslots:\n  alarm.set: {time: clock}\n"), intents)
 
 
+def test_a_label_cannot_be_both_mapped_and_ignored(write: Write, intents: IntentSet) -> None:
+    with pytest.raises(ConfigError, match=r"'timer' is both mapped and ignored"):
+        load_mapping(write("m.yaml", "dataset: x\nintents: {timer: timer.start}\nignore: [timer]\n"), intents)
+    with pytest.raises(ConfigError, match=r"out_of_scope_with\.weather: not a mapped label"):
+        load_mapping(write("m.yaml", "dataset: x\nintents: {}\nout_of_scope_with: {weather: [place_name]}\n"), intents)
+
+
 def test_the_shipped_mappings_load(intents: IntentSet) -> None:
     root = Path(__file__).resolve().parent.parent / "mappings"
     for name in ("hwu64", "clinc150"):
@@ -110,4 +186,4 @@ def test_the_real_corpora_read_cleanly(intents: IntentSet) -> None:
     assert len(slurp) == 2033
     assert sum(c.intent is not None for c in slurp) > 100
     clinc = list(read_commands("clinc", SHARED / "clinc150/data_trainval.json", intents, split="val"))
-    assert len(clinc) == 3100
+    assert len(clinc) == 3100 - 2 * 20  # smart_home and time (20 each in val) are ignored: mixed labels

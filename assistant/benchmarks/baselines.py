@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from assistant.errors import ValueParseError
@@ -44,7 +44,7 @@ class TfidfBaseline:
         self.threshold = threshold
         self.classes = list(self.model.classes_)
 
-    def parse(self, text: str, allowed: set[str] | None = None) -> ParseResult:
+    def parse(self, text: str, allowed: Collection[str] | None = None) -> ParseResult:
         started = time.perf_counter()
         text = normalize(text)
         probabilities = self.model.predict_proba([text])[0]
@@ -66,7 +66,7 @@ class HassilBaseline:
         self.definitions = intents
         self.intents = Intents.from_dict(_hassil_dict(intents))
 
-    def parse(self, text: str, allowed: set[str] | None = None) -> ParseResult:
+    def parse(self, text: str, allowed: Collection[str] | None = None) -> ParseResult:
         from hassil import recognize_all
 
         started = time.perf_counter()

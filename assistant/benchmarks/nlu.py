@@ -5,6 +5,12 @@ on the same synthetic and human rows, and hassil template matching over the same
 templates. Data: held-out synthetic templates, the mapped part of SLURP devel
 (deduplicated against the human training text), and CLINC150 val with oos_val.
 Writes a markdown table with the date and machine.
+
+A product device decodes only its own profile's intents, so the held-out synthetic
+commands are scored twice: once against every intent (what the smart speaker, which
+has every domain, does) and once per device, each command on a device drawn at
+random from those that have its domain (an out-of-scope command on any device).
+The public data sets are general-assistant requests and are scored against every intent.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ import pickle
 import platform
 import random
 import resource
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +32,25 @@ from assistant.evaluation import EvalReport, LabelledCommand, evaluate
 from assistant.intents import IntentSet
 from assistant.nlu.result import ParseResult
 from assistant.nlu.runtime import IntentModel
+from assistant.profiles import DeviceProfile
 
 SYNTHETIC_EVAL = 3000  # held-out synthetic commands per system
+SYNTHETIC_ALL = "synthetic held-out, all intents"
+SYNTHETIC_PER_DEVICE = "synthetic held-out, per device"
+
+Parser = Callable[[str, Collection[str] | None], ParseResult]  # text, allowed intents (None: all)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Commands to score, and the intents the device each is said to may decode
+    (by text; a command not listed is scored against every intent)."""
+
+    commands: list[LabelledCommand]
+    allowed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.commands)
 
 
 @dataclass(frozen=True)
@@ -49,36 +72,60 @@ class SystemResult:
 
 
 def evaluation_sets(
-    intents: IntentSet, data_root: Path, seed: int, human_train_texts: set[str]
-) -> dict[str, list[LabelledCommand]]:
+    intents: IntentSet,
+    data_root: Path,
+    seed: int,
+    human_train_texts: set[str],
+    profiles: Mapping[str, DeviceProfile] | None = None,
+) -> dict[str, EvalSet]:
     """The data every system is scored on, named as the report names it."""
     corpus = CorpusGenerator(intents, seed=seed).generate(120_000)
     held_out = [e for e in corpus.examples if e.split == VALIDATION]
     # a random sample: the corpus lists its examples intent by intent
     sample = random.Random(seed).sample(held_out, min(SYNTHETIC_EVAL, len(held_out)))
     synthetic = [LabelledCommand(e.text, e.intent, {s.name: s.value for s in e.slots}) for e in sample]
-    sets = {"synthetic held-out": synthetic}
+    sets = {SYNTHETIC_ALL: EvalSet(synthetic)}
+    if profiles:
+        sets[SYNTHETIC_PER_DEVICE] = per_device(synthetic, intents, profiles, seed)
     slurp = data_root / "slurp/devel.jsonl"
     if slurp.is_file():
         commands = [c for c in read_commands("slurp", slurp, intents) if c.text not in human_train_texts]
-        sets["SLURP devel, mapped in-scope"] = [c for c in commands if c.intent is not None]
-        sets["SLURP devel, all"] = commands
+        sets["SLURP devel, mapped in-scope"] = EvalSet([c for c in commands if c.intent is not None])
+        sets["SLURP devel, all"] = EvalSet(commands)
     clinc = data_root / "clinc150/data_trainval.json"
     if clinc.is_file():
         commands = [c for c in read_commands("clinc", clinc, intents, split="val") if c.text not in human_train_texts]
-        sets["CLINC150 val + oos_val"] = commands
+        sets["CLINC150 val + oos_val"] = EvalSet(commands)
     return sets
 
 
-def run_system(
-    name: str, load: Callable[[], tuple[Callable[[str], ParseResult], int]], sets: dict[str, list[LabelledCommand]]
-) -> list[SystemResult]:
+def per_device(
+    commands: Sequence[LabelledCommand], intents: IntentSet, profiles: Mapping[str, DeviceProfile], seed: int
+) -> EvalSet:
+    """Each command on a device drawn at random from those with its domain (any
+    device for an out-of-scope one), decoded with that device's intents only."""
+    rng = random.Random(f"{seed}:devices")
+    names = sorted(profiles)
+    enabled = {name: frozenset(i.name for i in intents.restricted_to(profiles[name].domains).intents) for name in names}
+    allowed: dict[str, frozenset[str]] = {}
+    for command in commands:
+        wanted = [name for name in (command.intent, *sorted(command.alternatives)) if name is not None]
+        devices = [name for name in names if all(intent in enabled[name] for intent in wanted)]
+        allowed[command.text] = enabled[rng.choice(devices)]
+    return EvalSet(list(commands), allowed)
+
+
+def _restricted(parse: Parser, allowed: Mapping[str, frozenset[str]]) -> Callable[[str], ParseResult]:
+    return lambda text: parse(text, allowed.get(text))
+
+
+def run_system(name: str, load: Callable[[], tuple[Parser, int]], sets: Mapping[str, EvalSet]) -> list[SystemResult]:
     gc.collect()
     before = _rss_mb()
     parse, size = load()
     results = []
-    for dataset, commands in sets.items():
-        report = evaluate(parse, commands)
+    for dataset, data in sets.items():
+        report = evaluate(_restricted(parse, data.allowed), data.commands)
         results.append(SystemResult(name, dataset, report, size, max(0.0, _rss_mb() - before)))
     return results
 
@@ -175,10 +222,8 @@ def markdown(results: list[SystemResult], command: str, image: str, replies: Seq
     return "\n".join(lines) + "\n"
 
 
-def our_model(
-    intents: IntentSet, directory: Path, variant: str
-) -> Callable[[], tuple[Callable[[str], ParseResult], int]]:
-    def load() -> tuple[Callable[[str], ParseResult], int]:
+def our_model(intents: IntentSet, directory: Path, variant: str) -> Callable[[], tuple[Parser, int]]:
+    def load() -> tuple[Parser, int]:
         model = IntentModel.load(intents, directory, variant)
         size = (directory / model.metadata["variants"][variant]["file"]).stat().st_size
         return model.parse, size
@@ -199,6 +244,7 @@ def benchmark(
 ) -> tuple[list[SystemResult], list[ReplyTiming]]:
     """Every system on every available data set."""
     from assistant.benchmarks.baselines import HassilBaseline, TfidfBaseline
+    from assistant.profiles import load_profiles
     from assistant.train.human import CLINC, HWU64_TRAIN
 
     model = IntentModel.load(intents, model_dir, "int8")
@@ -216,7 +262,7 @@ def benchmark(
                 if not command.alternatives:
                     texts.append(command.text)
                     labels.append(command.intent)
-    sets = evaluation_sets(intents, data_root, seed, human)
+    sets = evaluation_sets(intents, data_root, seed, human, load_profiles(intents))
     say("data: " + ", ".join(f"{name} ({len(c)})" for name, c in sets.items()))
     results: list[SystemResult] = []
     for variant in ("int8", "dynamic_int8", "float32"):
@@ -225,20 +271,20 @@ def benchmark(
             results += run_system(f"ours {variant}", our_model(intents, model_dir, variant), sets)
     say("TF-IDF + logistic regression")
 
-    def tfidf() -> tuple[Callable[[str], ParseResult], int]:
+    def tfidf() -> tuple[Parser, int]:
         baseline = TfidfBaseline(texts, labels)
         return baseline.parse, len(pickle.dumps(baseline.model))
 
     results += run_system("TF-IDF + LR", tfidf, sets)
     say("hassil templates")
 
-    def hassil() -> tuple[Callable[[str], ParseResult], int]:
+    def hassil() -> tuple[Parser, int]:
         baseline = HassilBaseline(intents)
         return baseline.parse, sum(p.stat().st_size for p in intents.directory.glob("*.yaml"))
 
     results += run_system("hassil", hassil, sets)
     say("reply generation")
-    replies = reply_timings(intents, model_dir, sets["synthetic held-out"], seed)
+    replies = reply_timings(intents, model_dir, sets[SYNTHETIC_ALL].commands, seed)
     return results, replies
 
 

@@ -10,7 +10,7 @@ transcript token (parse rows with slot spans; -1 elsewhere), and the next token
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,13 +117,21 @@ class RowBuilder:
 
 
 def add_corpus(
-    builder: RowBuilder, examples: Iterable[Example], intents: IntentSet, reply_share: float, seed: int
+    builder: RowBuilder,
+    examples: Sequence[Example],
+    intents: IntentSet,
+    reply_share: float,
+    seed: int,
+    parse_as: Sequence[Example] | None = None,
 ) -> None:
-    """Parse rows for every example, and reply rows for a share of the in-scope ones."""
+    """Parse rows for every example, and reply rows for a share of the in-scope ones.
+    `parse_as`, one for each example, is what its parse row says instead (the same
+    command with other slot values); its reply row keeps the example's own."""
     rng = random.Random(seed)
-    for example in examples:
-        spans = {s.name: (s.start, s.end) for s in example.slots}
-        builder.add_parse(example.text, example.intent, spans)
+    for index, example in enumerate(examples):
+        parsed = example if parse_as is None else parse_as[index]
+        spans = {s.name: (s.start, s.end) for s in parsed.slots}
+        builder.add_parse(parsed.text, parsed.intent, spans)
         if example.intent is None or rng.random() >= reply_share:
             continue
         intent = intents.intent(example.intent)

@@ -60,7 +60,7 @@ def add_human_data(
         say(f"CLINC150 not found at {clinc}: training without it")
     slurp = root / SLURP_TEXT
     if slurp.is_file():
-        lines = [normalize(line) for line in slurp.read_text(encoding="utf-8").splitlines()[:text_lines]]
+        lines = text_lines_of(root, text_lines)
         for line in lines:
             if line:
                 builder.add_text(line)
@@ -68,6 +68,14 @@ def add_human_data(
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
     return used
+
+
+def text_lines_of(root: Path, limit: int) -> list[str]:
+    """The first `limit` lines of SLURP's unlabelled text, normalised; none when absent."""
+    path = root / SLURP_TEXT
+    if not path.is_file():
+        return []
+    return [normalize(line) for line in path.read_text(encoding="utf-8").splitlines()[:limit]]
 
 
 def _add_commands(
