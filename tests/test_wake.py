@@ -7,9 +7,11 @@ trained on (assistant.train.speech.HELD_OUT_*).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,16 @@ import pytest
 
 from assistant.audio import SAMPLE_RATE_HZ, write_wav
 from assistant.errors import AudioError
-from assistant.train.speech import Voice, synthesize
+from assistant.train.speech import (
+    EXTRA_TRAIN_VARIANTS,
+    HELD_OUT_LANGUAGES,
+    HELD_OUT_VARIANTS,
+    TRAIN_LANGUAGES,
+    VALIDATION_VARIANTS,
+    WIDE_TRAIN_VARIANTS,
+    Voice,
+    synthesize,
+)
 from assistant.train.wakeword_data import active_span
 from assistant.wake import (
     DEFAULT_WAKE_DIR,
@@ -206,15 +217,29 @@ def test_cli_detects_the_phrase_in_a_wav_file(tmp_path: Path) -> None:
     assert abs(lines[0]["end_s"] - dict(ends)["hey watch"]) < 0.8
 
 
-def test_a_tiny_training_run_writes_a_head_the_runtime_runs(tmp_path: Path) -> None:
+def test_a_tiny_training_run_writes_a_head_the_runtime_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("tensorflow", reason="training needs the [train] extra")
     from assistant.intents import load_intents
+    from assistant.train import wakeword_data
     from assistant.train.wakeword import WakeTrainingPlan, train_wakeword
 
+    spoken: list[tuple[str, Voice]] = []
+    real_synthesize = synthesize
+
+    def recording_synthesize(text: str, voice: Voice, effects: Sequence[str] = ()) -> np.ndarray:
+        spoken.append((text, voice))
+        return real_synthesize(text, voice, effects)
+
+    monkeypatch.setattr(wakeword_data, "synthesize", recording_synthesize)
     out = tmp_path / "hey_fridge"
     metadata = train_wakeword(
         "Hey Fridge", out, WakeTrainingPlan.tiny(seed=3), load_intents(), None, tmp_path / "cache", ["hey watch"]
     )
+    # every voice that training and threshold choice heard: none of the benchmark's held-out ones
+    held_out = {v.lower() for v in HELD_OUT_VARIANTS}
+    assert spoken and not [v for _, v in spoken if v.language in HELD_OUT_LANGUAGES or v.variant.lower() in held_out]
+    assert any(text.startswith("[['eI") for text, _ in spoken)  # the h-dropped phrase is among the positives
+    assert any(v.variant in EXTRA_TRAIN_VARIANTS for _, v in spoken)
     assert metadata["phrase"] == "hey fridge"
     assert metadata["metrics"]["tflite_vs_keras_max_abs_diff"] <= 1e-4
     assert metadata["training"]["windows"]["positive"] > 0
@@ -235,3 +260,85 @@ def test_confusables_never_contain_the_phrase() -> None:
     assert not any(contains_phrase(t, "hey watch") for t in texts)  # "they watch" is not "hey watch"
     assert "hey watched" not in texts  # an inflection of the phrase's word is not a negative
     assert all(contains_phrase(s, "hey watch") for s in phrase_spellings("hey watch"))
+
+
+def test_voice_pools_are_disjoint() -> None:
+    """Training (widened or not), validation and the benchmark's held-out speakers never share a voice."""
+    train = {v.lower() for v in WIDE_TRAIN_VARIANTS}
+    validation = {v.lower() for v in VALIDATION_VARIANTS}
+    held_out = {v.lower() for v in HELD_OUT_VARIANTS}
+    assert len(train) == len(WIDE_TRAIN_VARIANTS) and not train & validation and not train & held_out
+    assert not validation & held_out
+    assert not set(TRAIN_LANGUAGES) & set(HELD_OUT_LANGUAGES)
+    voices = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True, check=True).stdout
+    files = {name.lower() for name in re.findall(r"!v/(\S+)", voices)}
+    assert train <= files, sorted(train - files)  # each names a variant espeak-ng has: no silent fallback
+
+
+def test_training_human_recordings_and_noise_are_apart_from_the_benchmarks() -> None:
+    from assistant.datasets import data_dir
+    from assistant.train.wakeword_data import KITCHEN_TRAIN_S, human_recordings, load_backgrounds
+
+    shared = data_dir()
+    if not (shared / "speech_commands_sample").is_dir():
+        pytest.skip(f"the shared Speech Commands sample is not in {shared}")
+    train = human_recordings(shared, held_out=False)
+    held_out = human_recordings(shared, held_out=True)
+    speakers = [
+        {p.name.split("_")[0] for p in paths if p.parent.parent.name != "coffee_maker"} for paths in (train, held_out)
+    ]
+    assert all(speakers) and not speakers[0] & speakers[1]
+    assert not {p.parent.parent.name for p in train} & {"coffee_maker"}
+    train_noise, bench_noise = load_backgrounds(shared, False).noises, load_backgrounds(shared, True).noises
+    assert train_noise["kitchen"].size == round(KITCHEN_TRAIN_S * SAMPLE_RATE_HZ)
+    for name, noise in train_noise.items():  # the held-out stretch is other samples
+        assert not np.array_equal(noise[:SAMPLE_RATE_HZ], bench_noise[name][:SAMPLE_RATE_HZ]), name
+
+
+def test_dropped_h_spelling_is_said_without_the_h() -> None:
+    from assistant.train.speech import phonemes
+    from assistant.train.wakeword_data import dropped_h_spellings
+
+    (dropped,) = dropped_h_spellings("hey fridge")
+    assert dropped == "[['eI fr'IdZ]]"
+    assert phonemes(dropped) == "'eI fr'IdZ"  # espeak-ng says exactly these phonemes
+    assert phonemes("hey fridge") == "h'eI fr'IdZ"
+    assert dropped_h_spellings("okay fridge") == []
+    voice = Voice("en-gb", "m3", 160, 50)
+    plain, without_h = synthesize("hey fridge", voice), synthesize(dropped, voice)
+    assert 0 < without_h.size < plain.size  # the same words, less the h
+
+
+def test_near_miss_confusables() -> None:
+    from assistant.train.wakeword_data import confusable_texts, contains_phrase
+
+    vocabulary = {"music", "timer", "light", "kitchen", "wash", "set", "temperature", "door"}
+    plain = set(confusable_texts("hey watch", vocabulary, []))
+    more = set(confusable_texts("hey watch", vocabulary, [], near_misses=4))
+    added = more - plain
+    assert len(added) == 4 and not any(contains_phrase(t, "hey watch") for t in more)
+    assert {t.split()[0] for t in added} & {"hey"} and {t.split()[-1] for t in added} & {"watch"}
+    commands = ["hey there switch off the alarm", "start a run", "hey watch what time is it", "set a timer"]
+    openings = set(confusable_texts("hey watch", vocabulary, [], near_misses=4, commands=commands)) - more
+    assert openings == {"hey switch off", "hey start a", "hey set a"}  # "hey watch what" says the phrase
+
+
+def test_scene_colouring_and_a_command_after_the_phrase() -> None:
+    import random
+
+    from assistant.train.wakeword_data import Backgrounds, Utterance, build_scene, random_colour
+
+    rng = random.Random(5)
+    colours = [random_colour(rng) for _ in range(40)]
+    assert {c[0] for c in colours} == {"equalizer", "highpass", "pitch", "tempo"}
+    voice = Voice("en-us", "f2", 160, 50)
+    for colour in colours[:8]:  # sox takes every one
+        assert synthesize("hey fridge", voice, Utterance("hey fridge", voice, colour=colour).effects()).size > 0
+    phrase = synthesize("hey fridge", voice)
+    command = synthesize("set the temperature to four degrees", voice)
+    quiet = Backgrounds({})
+    alone, _, end, _ = build_scene(phrase, random.Random(1), quiet, [command], 10, trailing_speech_share=0.0)
+    followed, _, end_2, _ = build_scene(phrase, random.Random(1), quiet, [command], 10, trailing_speech_share=1.0)
+    assert end == end_2 and alone.size == followed.size
+    after = slice(end * FRAME_SAMPLES + 1152 + 2 * FRAME_SAMPLES, None)  # from 160 ms after the phrase's end
+    assert np.abs(alone[after].astype(np.int32)).max() < 50 < np.abs(followed[after].astype(np.int32)).max()

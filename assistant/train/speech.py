@@ -5,9 +5,12 @@ renders text with it as 16 kHz mono int16, optionally through sox effects (room
 reverb). `sox_noise` makes stationary noise. Both tools are deterministic (sox
 runs with `-R`), so the same request always gives the same samples.
 
-The voice pools are split once: `TRAIN_*` for training, `VALIDATION_VARIANTS`
-(speakers not trained on) for choosing thresholds, `HELD_OUT_*` (other accents
-and speakers) only for the benchmark.
+The voice pools are split once: `TRAIN_*` for training (widened by
+`EXTRA_TRAIN_VARIANTS` and the `WIDE_*` speed and pitch ranges for a head's
+positives and hard negatives), `VALIDATION_VARIANTS` (speakers not trained on) for
+choosing thresholds, `HELD_OUT_*` (other accents and speakers) only for the
+benchmark. `phonemes` gives espeak-ng's transcription of a text, which it says
+back exactly when given in `[[...]]` (pronunciations no spelling gives).
 """
 
 from __future__ import annotations
@@ -31,6 +34,15 @@ TRAIN_VARIANTS = (
     "caleb", "ed", "edward", "Gene", "iven", "john", "Michael", "max", "paul", "quincy", "rob", "robert", "steph",
     "zac", "klatt", "klatt2", "croak", "grandpa", "grandma", "shelby", "travis",
 )  # fmt: skip
+# More speakers for the positives and hard negatives of a head (and one negative stream): the
+# variants above no pool used, less siblings of held-out ones (iven3/iven4 of iven2, and the
+# klatt4/klatt6 voices behind klatt4, edward2 and announcer).
+EXTRA_TRAIN_VARIANTS = (
+    "AnxiousAndy", "Diogo", "Henrique", "Mario", "Nguyen", "RicishayMax", "RicishayMax2", "RicishayMax3", "Storm",
+    "anika", "antonio", "gustave", "kaukovalta", "klatt5", "marcelo", "miguel", "pedro", "steph3", "whisper",
+    "whisperf",
+)  # fmt: skip
+WIDE_TRAIN_VARIANTS = TRAIN_VARIANTS + EXTRA_TRAIN_VARIANTS
 VALIDATION_VARIANTS = ("m6", "f3", "david", "linda", "norbert", "victor", "klatt3", "Mike")  # speakers for thresholds
 HELD_OUT_VARIANTS = (
     "m7", "m8", "f4", "f5", "Alicia", "Andrea", "boris", "Denis", "Hugo", "Jacky", "Lee", "Marco", "michel", "pablo",
@@ -38,6 +50,8 @@ HELD_OUT_VARIANTS = (
 )  # fmt: skip
 SPEED_WPM = (120, 200)  # espeak-ng words per minute: slow to brisk
 PITCH = (30, 70)  # espeak-ng pitch, 0-99 (50 is the voice's default)
+WIDE_SPEED_WPM = (105, 235)  # the ranges of the widened training voices
+WIDE_PITCH = (10, 90)
 ESPEAK_TIMEOUT_S = 60
 
 
@@ -100,6 +114,17 @@ def synthesize(text: str, voice: Voice, effects: Sequence[str] = ()) -> np.ndarr
         detail = (speaker_error or converted.stderr).decode(errors="replace").strip()
         raise SynthesisError(f"cannot synthesize {text!r} with {voice.describe()}: {detail}")
     return np.frombuffer(converted.stdout, dtype="<i2").astype(np.int16)
+
+
+def phonemes(text: str, language: str = "en-us") -> str:
+    """espeak-ng's phoneme mnemonics for `text`, e.g. "hey fridge" -> "h'eI fr'IdZ"; `[[...]]` around
+    them in a text makes espeak-ng say exactly those phonemes."""
+    command = ["espeak-ng", "-q", "-x", "-v", language, text]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=ESPEAK_TIMEOUT_S, check=True, text=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise SynthesisError(f"espeak-ng cannot transcribe {text!r}: {error}") from error
+    return " ".join(result.stdout.split())
 
 
 def sox_noise(kind: str, seconds: float) -> np.ndarray:

@@ -1,9 +1,12 @@
 """`assistant wakeword train PHRASE --out DIR`: a wake word head from synthesized speech, in stages.
 
-    1. texts      spellings of the phrase; confusable phrases; commands and out-of-scope
-                  sentences from the intent definitions (assistant.datagen)
-    2. audio      espeak-ng renders in many voices, speeds and pitches, placed in scenes
-                  and long negative streams, mixed with noise (assistant.train.wakeword_data)
+    1. texts      spellings of the phrase (and its h-dropped form); confusable phrases and
+                  near misses ("hey <word>", "<word> fridge", "hey <command>"); commands and
+                  out-of-scope sentences from the intent definitions (assistant.datagen)
+    2. audio      espeak-ng renders in many voices, speeds and pitches, some coloured by sox
+                  (equalizer, band limit, pitch, tempo), placed in scenes (with speech before
+                  and after) and long negative streams, mixed with noise
+                  (assistant.train.wakeword_data); never a benchmark voice or noise
     3. features   speech embeddings of every frame, once (cached across phrases and runs)
     4. train      a small Keras head over the latest 16 embeddings (a few thousand weights)
     5. export     float32 TFLite, checked against Keras
@@ -33,15 +36,26 @@ import tensorflow as tf
 from assistant import __version__
 from assistant.intents import IntentSet
 from assistant.litert import load_interpreter
-from assistant.train.speech import TRAIN_LANGUAGES, TRAIN_VARIANTS, VALIDATION_VARIANTS, require_tools
+from assistant.train.speech import (
+    EXTRA_TRAIN_VARIANTS,
+    TRAIN_LANGUAGES,
+    TRAIN_VARIANTS,
+    VALIDATION_VARIANTS,
+    WIDE_PITCH,
+    WIDE_SPEED_WPM,
+    WIDE_TRAIN_VARIANTS,
+    require_tools,
+)
 from assistant.train.wakeword_data import (
     EVALUATION_FRAMES_AFTER_END,
+    Backgrounds,
     Cache,
     Progress,
     SceneRecipe,
     StreamRecipe,
     command_sentences,
     confusable_texts,
+    dropped_h_spellings,
     gather_windows,
     load_backgrounds,
     merge,
@@ -71,7 +85,9 @@ HEAD_FILE = "head.tflite"
 FRAMES_PER_HOUR = 3600 * 1000 // FRAME_MS
 PARITY_WINDOWS = 512  # windows on which the TFLite head must match Keras
 PARITY_TOLERANCE = 1e-4
-THRESHOLD_GRID = np.unique(np.concatenate([np.arange(0.05, 0.95, 0.01), np.arange(0.95, 0.9995, 0.001)]))
+THRESHOLD_GRID = np.unique(
+    np.concatenate([np.arange(0.05, 0.95, 0.01), np.arange(0.95, 0.9995, 0.001), [0.9993, 0.9995, 0.9997, 0.9998]])
+)  # up to 0.9998: wake.json keeps four decimals
 LICENCE = "Apache-2.0"
 
 Stage = Callable[[str], None]
@@ -94,11 +110,18 @@ class WakeTrainingPlan:
     learning_rate: float = 2e-3
     projection: int = 16  # per-embedding projection width
     hidden: int = 16
+    hidden_layers: int = 1
     dropout: float = 0.2
     input_noise: float = 0.0  # std of Gaussian noise added to normalized embeddings while training
     positive_share: float = 0.5  # positives' share of the total training weight
     target_false_accepts_per_hour: float = 0.5
     refractory_ms: int = 1500
+    wide_voices: bool = True  # positives, confusables and `wide_stream_s` also by EXTRA_TRAIN_VARIANTS, wider ranges
+    colour_share: float = 0.5  # share of those renders through a random sox equalizer, band limit, pitch or tempo
+    trailing_speech_share: float = 0.3  # positive and confusable scenes where a command follows, as in use
+    dropped_h: bool = True  # also the phrase without its initial h ("'ey fridge"), as many accents say it
+    near_misses: int = 24  # confusables: "hey <word>", "<word> fridge", "hey <command opening>", that many each
+    wide_stream_s: float = 3600.0  # negative stream by the widened voices (when wide_voices)
     seed: int = 0
 
     @classmethod
@@ -113,6 +136,7 @@ class WakeTrainingPlan:
             sentences=60,
             train_stream_s=90.0,
             validation_stream_s=60.0,
+            wide_stream_s=30.0,
             epochs=4,
             batch_size=128,
             seed=seed,
@@ -139,7 +163,7 @@ class Evaluation:
 
 
 def build_head(plan: WakeTrainingPlan, normalization_sample: np.ndarray) -> keras.Model:
-    """(B, 16, 96) embeddings -> (B, 1) score. Per-embedding projection, then one hidden layer."""
+    """(B, 16, 96) embeddings -> (B, 1) score. Per-embedding projection, then `plan.hidden_layers` dense layers."""
     inputs = keras.Input(HEAD_INPUT_SHAPE, name="embeddings")  # (B, T=16, E=96)
     normalize = keras.layers.Normalization(axis=-1, name="normalize")
     normalize.adapt(normalization_sample.reshape(-1, EMBEDDING_SIZE))
@@ -149,7 +173,10 @@ def build_head(plan: WakeTrainingPlan, normalization_sample: np.ndarray) -> kera
     x = keras.layers.Dense(plan.projection, activation="relu", name="project")(x)  # (B, T, P)
     x = keras.layers.Flatten()(x)  # (B, T * P)
     x = keras.layers.Dropout(plan.dropout, seed=plan.seed)(x)
-    x = keras.layers.Dense(plan.hidden, activation="relu", name="hidden")(x)  # (B, H)
+    for layer in range(plan.hidden_layers):
+        if layer:
+            x = keras.layers.Dropout(plan.dropout, seed=plan.seed + layer)(x)
+        x = keras.layers.Dense(plan.hidden, activation="relu", name=f"hidden{layer or ''}")(x)  # (B, H)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="score")(x)  # (B, 1)
     return keras.Model(inputs, outputs, name="wake_head")
 
@@ -275,6 +302,80 @@ def choose_threshold(
     return (meeting[0] if meeting else curve[-1]), curve
 
 
+def build_sets(
+    phrase: str,
+    plan: WakeTrainingPlan,
+    intents: IntentSet,
+    features: SpeechFeatures,
+    backgrounds: Backgrounds,
+    cache: Cache,
+    wake_phrases: Sequence[str] = (),
+    progress: Progress = lambda what, done, total: None,
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]], list[str]]:
+    """The training and validation window sets of `phrase` (by name), and its confusable texts.
+
+    Training: the phrase (and, with `plan.dropped_h`, its h-dropped form) in scenes, confusable
+    phrases, and negative streams, by TRAIN_LANGUAGES with TRAIN_VARIANTS, widened by
+    EXTRA_TRAIN_VARIANTS where `plan.wide_voices`. Validation: VALIDATION_VARIANTS only, said
+    plainly (no speed change or colouring), for the threshold. No held-out voice is in either."""
+    slug = phrase_slug(phrase)
+    excluded = sorted({phrase, *(normalize_phrase(p) for p in wake_phrases)})
+    train_sentences = command_sentences(intents, "train", plan.sentences, plan.seed, excluded)
+    validation_sentences = command_sentences(intents, "validation", plan.sentences, plan.seed, excluded)
+    vocabulary = {word for sentence in train_sentences for word in sentence.split()}
+    others = [p for p in excluded if p != phrase]
+    confusables = confusable_texts(phrase, vocabulary, others, plan.near_misses, train_sentences)
+    spellings = phrase_spellings(phrase)
+    positive_texts = spellings + (dropped_h_spellings(phrase) if plan.dropped_h else [])
+    wide: dict[str, Any] = (
+        {"variants": WIDE_TRAIN_VARIANTS, "speed_wpm": WIDE_SPEED_WPM, "pitch": WIDE_PITCH,
+         "colour_share": plan.colour_share}
+        if plan.wide_voices
+        else {}
+    )  # fmt: skip
+    train_sets = {
+        "positives": scene_windows(
+            SceneRecipe(f"{slug}-positives-train", tuple(positive_texts), plan.positive_renders,
+                        plan.scenes_per_render, positive=True, trailing_speech_share=plan.trailing_speech_share,
+                        seed=plan.seed, **wide),
+            features, backgrounds, train_sentences, cache, progress,
+        ),
+        "confusables": scene_windows(
+            SceneRecipe(f"{slug}-confusables-train", tuple(confusables), plan.confusable_renders, 1, positive=False,
+                        trailing_speech_share=plan.trailing_speech_share, seed=plan.seed, **wide),
+            features, backgrounds, train_sentences, cache, progress,
+        ),
+        "stream": stream_windows(
+            StreamRecipe("stream-train", plan.train_stream_s, tuple(train_sentences), seed=plan.seed),
+            features, backgrounds, cache, progress,
+        ),
+    }  # fmt: skip
+    if wide and plan.wide_stream_s > 0:
+        train_sets["stream-wide"] = stream_windows(
+            StreamRecipe("stream-train-wide", plan.wide_stream_s, tuple(train_sentences), seed=plan.seed, **wide),
+            features, backgrounds, cache, progress,
+        )  # fmt: skip
+    validation_sets = {
+        "positives": scene_windows(
+            SceneRecipe(f"{slug}-positives-validation", tuple(spellings), plan.validation_renders, 1, positive=True,
+                        frames_after_end=EVALUATION_FRAMES_AFTER_END, variants=VALIDATION_VARIANTS, speed_share=0.0,
+                        seed=plan.seed + 1),
+            features, backgrounds, validation_sentences, cache, progress,
+        ),
+        "confusables": scene_windows(
+            SceneRecipe(f"{slug}-confusables-validation", tuple(confusables), plan.validation_confusable_renders, 1,
+                        positive=False, variants=VALIDATION_VARIANTS, speed_share=0.0, seed=plan.seed + 1),
+            features, backgrounds, validation_sentences, cache, progress,
+        ),
+        "stream": stream_windows(
+            StreamRecipe("stream-validation", plan.validation_stream_s, tuple(validation_sentences),
+                         variants=VALIDATION_VARIANTS, speed_share=0.0, seed=plan.seed + 1),
+            features, backgrounds, cache, progress,
+        ),
+    }  # fmt: skip
+    return train_sets, validation_sets, confusables
+
+
 def train_wakeword(
     phrase: str,
     out_dir: Path,
@@ -294,7 +395,7 @@ def train_wakeword(
     started = time.perf_counter()
     require_tools()
     phrase = normalize_phrase(phrase)
-    slug = phrase_slug(phrase)
+    phrase_slug(phrase)  # refuses a phrase without letters before any work
     features = SpeechFeatures()
     cache = Cache(cache_dir)
     timings: dict[str, float] = {}
@@ -304,58 +405,17 @@ def train_wakeword(
         timings[name] = round(now - since, 1)
         return now
 
-    stage("texts: phrase spellings, confusables, commands")
+    stage(f"texts, audio and features (cached in {cache_dir})")
     mark = time.perf_counter()
-    excluded = sorted({phrase, *(normalize_phrase(p) for p in wake_phrases)})
-    train_sentences = command_sentences(intents, "train", plan.sentences, plan.seed, excluded)
-    validation_sentences = command_sentences(intents, "validation", plan.sentences, plan.seed, excluded)
-    vocabulary = {word for sentence in train_sentences for word in sentence.split()}
-    others = [p for p in excluded if p != phrase]
-    confusables = confusable_texts(phrase, vocabulary, others)
-    spellings = phrase_spellings(phrase)
-    mark = timed("texts", mark)
-
-    stage(f"audio and features (cached in {cache_dir})")
     backgrounds = load_backgrounds(data_dir, held_out=False)
-    train_sets = {
-        "positives": scene_windows(
-            SceneRecipe(f"{slug}-positives-train", tuple(spellings), plan.positive_renders, plan.scenes_per_render,
-                        positive=True, seed=plan.seed),
-            features, backgrounds, train_sentences, cache, progress,
-        ),
-        "confusables": scene_windows(
-            SceneRecipe(f"{slug}-confusables-train", tuple(confusables), plan.confusable_renders, 1, positive=False,
-                        seed=plan.seed),
-            features, backgrounds, train_sentences, cache, progress,
-        ),
-        "stream": stream_windows(
-            StreamRecipe("stream-train", plan.train_stream_s, tuple(train_sentences), seed=plan.seed),
-            features, backgrounds, cache, progress,
-        ),
-    }  # fmt: skip
-    validation_sets = {
-        "positives": scene_windows(
-            SceneRecipe(f"{slug}-positives-validation", tuple(spellings), plan.validation_renders, 1, positive=True,
-                        frames_after_end=EVALUATION_FRAMES_AFTER_END, variants=VALIDATION_VARIANTS, speed_share=0.0,
-                        seed=plan.seed + 1),
-            features, backgrounds, validation_sentences, cache, progress,
-        ),
-        "confusables": scene_windows(
-            SceneRecipe(f"{slug}-confusables-validation", tuple(confusables), plan.validation_confusable_renders, 1,
-                        positive=False, variants=VALIDATION_VARIANTS, speed_share=0.0, seed=plan.seed + 1),
-            features, backgrounds, validation_sentences, cache, progress,
-        ),
-        "stream": stream_windows(
-            StreamRecipe("stream-validation", plan.validation_stream_s, tuple(validation_sentences),
-                         variants=VALIDATION_VARIANTS, speed_share=0.0, seed=plan.seed + 1),
-            features, backgrounds, cache, progress,
-        ),
-    }  # fmt: skip
+    train_sets, validation_sets, confusables = build_sets(
+        phrase, plan, intents, features, backgrounds, cache, wake_phrases, progress
+    )
     summaries = {
         name: {key: value for key, value in summary.items() if key != "scene_voices"}
         for name, summary in sorted(cache.summaries.items())
     }
-    mark = timed("audio_and_features", mark)
+    mark = timed("texts_audio_and_features", mark)
 
     stage("training the head")
     data = merge(list(train_sets.values()))
@@ -433,7 +493,9 @@ def describe(
             "bytes": head_path.stat().st_size,
             "parameters": int(model.count_params()),
             "input_shape": [1, *HEAD_INPUT_SHAPE],
-            "architecture": f"normalize, dense {plan.projection} per embedding, dense {plan.hidden}, sigmoid",
+            "architecture": f"normalize, dense {plan.projection} per embedding, "
+            + ", ".join([f"dense {plan.hidden}"] * plan.hidden_layers)
+            + ", sigmoid",
         },
         "features": dict(features.checksums),
         "detection": {
@@ -458,6 +520,7 @@ def describe(
             "voices": {
                 "languages": list(TRAIN_LANGUAGES),
                 "variants": list(TRAIN_VARIANTS),
+                "extra_variants": list(EXTRA_TRAIN_VARIANTS) if plan.wide_voices else [],
                 "validation_variants": list(VALIDATION_VARIANTS),
             },
             "confusables": confusables,

@@ -4,8 +4,9 @@ Two kinds of audio, both synthesized by espeak-ng (`assistant.train.speech`) and
 mixed with noise (sox noise and the shared kitchen recording):
 
 - scenes: one utterance (the wake phrase, or a confusable one) after a stretch of
-  background, in noise or clean; the frames right after the phrase ends are the
-  positives, and every frame of a confusable scene is a hard negative;
+  background, sometimes followed by the start of a command, in noise or clean; the
+  frames right after the phrase ends are the positives, and every frame of a
+  confusable scene is a hard negative;
 - streams: long runs of spoken commands and out-of-scope sentences from the intent
   definitions, noise-only stretches and real human one-word recordings: every
   frame is a negative. Streams do not depend on the phrase, so one cache serves
@@ -37,9 +38,12 @@ from assistant.datagen import CorpusGenerator
 from assistant.errors import AudioError
 from assistant.intents import IntentSet
 from assistant.train.speech import (
+    PITCH,
+    SPEED_WPM,
     TRAIN_LANGUAGES,
     TRAIN_VARIANTS,
     Voice,
+    phonemes,
     random_voice,
     sox_noise,
     synthesize,
@@ -60,6 +64,13 @@ REVERB_SHARE = 0.3  # utterances rendered through sox reverb
 SPEED_SHARE = 0.7  # training utterances resampled by sox `speed`: formants and pitch move together,
 SPEED_FACTOR = (0.85, 1.15)  # like another vocal tract length: more speakers than espeak-ng has
 LEAD_SPEECH_SHARE = 0.3  # scenes whose background ends with the tail of another sentence
+TRAIL_GAP_S = (0.05, 0.5)  # pause between an utterance and the command that follows it, where one does
+EQ_GAIN_DB = (-12.0, 12.0)  # colouring: one sox equalizer band (a microphone, a room, a loudspeaker)
+EQ_HZ = (200, 5000)
+PITCH_SHIFT_CENTS = (-300, 300)  # colouring: pitch without tempo (sox pitch)
+TEMPO_FACTOR = (0.8, 1.25)  # colouring: tempo without pitch (sox tempo)
+HIGHPASS_HZ = (80, 400)  # colouring: a band-limited channel, e.g. a small device's microphone
+LOWPASS_HZ = (3000, 7000)
 STREAM_BLOCK_S = 30.0  # a stream is made and mixed block by block
 STREAM_GAP_S = (0.15, 1.2)  # silence between sentences in a stream
 NOISE_ONLY_SHARE = 0.1  # stream segments that are noise only (2-5 s)
@@ -92,6 +103,16 @@ def normalize_phrase(phrase: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", phrase.lower()).split())
 
 
+def dropped_h_spellings(phrase: str) -> list[str]:
+    """The phrase as the many accents that drop a word-initial h say it ("'ey fridge"), as espeak-ng
+    phonemes in `[[...]]`; none when no word starts with an h sound."""
+    words = phonemes(phrase).split()
+    if not any(word.lstrip("',%=").startswith("h") for word in words):
+        return []
+    dropped = [word.replace("h", "", 1) if word.lstrip("',%=").startswith("h") else word for word in words]
+    return [f"[[{' '.join(dropped)}]]"]
+
+
 def phrase_spellings(phrase: str) -> list[str]:
     """Ways to write the phrase that make espeak-ng say it with different prosody."""
     words = phrase.split()
@@ -106,9 +127,17 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return re.search(rf"\b{re.escape(phrase)}\b", normalize_phrase(text)) is not None
 
 
-def confusable_texts(phrase: str, vocabulary: Iterable[str], other_phrases: Iterable[str]) -> list[str]:
+def confusable_texts(
+    phrase: str,
+    vocabulary: Iterable[str],
+    other_phrases: Iterable[str],
+    near_misses: int = 0,
+    commands: Sequence[str] = (),
+) -> list[str]:
     """Negatives that share sounds with the phrase: its words alone or in other company,
-    sound-alike words, other assistants' and devices' wake phrases."""
+    sound-alike words, other assistants' and devices' wake phrases; with `near_misses`, that many
+    vocabulary words after the phrase's first word ("hey music") and before its rest ("music fridge"),
+    and as many openings of `commands` after its first word ("hey switch off", as people say them)."""
     words = phrase.split()
     first, rest = words[0], " ".join(words[1:])
     texts = {first, *words}
@@ -121,6 +150,15 @@ def confusable_texts(phrase: str, vocabulary: Iterable[str], other_phrases: Iter
             texts.add(" ".join(near if w == word else w for w in words))
     texts.update(OTHER_ASSISTANTS)
     texts.update(other_phrases)
+    if near_misses and rest:
+        pool = sorted(w for w in set(vocabulary) if len(w) >= 3 and w not in words)
+        step = max(1, len(pool) // near_misses)
+        for index, word in enumerate(pool[::step][:near_misses]):
+            texts.add(f"{first} {word}" if index % 2 == 0 else f"{word} {rest}")
+        for command in sorted(set(commands))[:: max(1, len(set(commands)) // near_misses)][:near_misses]:
+            opening = [word for word in command.split() if word not in (first, "there")][:2]
+            if opening:
+                texts.add(" ".join([first, *opening]))
     return sorted(t for t in texts if t and not contains_phrase(t, phrase))
 
 
@@ -371,8 +409,11 @@ class SceneRecipe:
     positive: bool  # frames right after the utterance are positives; else every frame is a hard negative
     languages: tuple[str, ...] = TRAIN_LANGUAGES
     variants: tuple[str, ...] = TRAIN_VARIANTS
-    speed_wpm: tuple[int, int] = (120, 200)
+    speed_wpm: tuple[int, int] = SPEED_WPM
+    pitch: tuple[int, int] = PITCH
     speed_share: float = SPEED_SHARE  # share of renders through sox `speed` (0 for held-out measurements)
+    colour_share: float = 0.0  # share of renders through a random sox equalizer, band limit, pitch or tempo change
+    trailing_speech_share: float = 0.0  # scenes where a command follows the utterance, as in use
     frames_after_end: int = POSITIVE_FRAMES_AFTER_END
     hard_negative_weight: float = 2.0
     clean_share: float = CLEAN_SHARE
@@ -386,22 +427,42 @@ class Utterance:
     voice: Voice
     reverb: tuple[int, int, int] | None = None  # sox reverb: reverberance %, HF damping %, room scale %
     speed: float | None = None  # sox speed factor: pitch, formants and tempo scaled together
+    colour: tuple[str, ...] = ()  # further sox effects (`random_colour`)
 
     def effects(self) -> list[str]:
         speed = [] if self.speed is None else ["speed", f"{self.speed:.3f}"]
-        return speed + ([] if self.reverb is None else ["reverb", *(str(v) for v in self.reverb)])
+        return [*speed, *self.colour, *([] if self.reverb is None else ["reverb", *(str(v) for v in self.reverb)])]
+
+
+def random_colour(rng: random.Random) -> tuple[str, ...]:
+    """One or two sox effects that change how a voice reaches the microphone or how it speaks:
+    an equalizer band, a band-limited channel, a pitch shift without tempo change, a tempo change."""
+    kinds = rng.sample(("equalizer", "band", "pitch", "tempo"), rng.choice((1, 1, 2)))
+    effects: list[str] = []
+    for kind in sorted(kinds):
+        if kind == "equalizer":
+            effects += ["equalizer", str(rng.randint(*EQ_HZ)), f"{rng.uniform(0.5, 2.0):.2f}q"]
+            effects.append(f"{rng.uniform(*EQ_GAIN_DB):.1f}")
+        elif kind == "band":
+            effects += ["highpass", str(rng.randint(*HIGHPASS_HZ)), "lowpass", str(rng.randint(*LOWPASS_HZ))]
+        elif kind == "pitch":
+            effects += ["pitch", str(rng.randint(*PITCH_SHIFT_CENTS))]
+        else:
+            effects += ["tempo", f"{rng.uniform(*TEMPO_FACTOR):.3f}"]
+    return tuple(effects)
 
 
 def plan_utterances(texts: Sequence[str], count: int, rng: random.Random, recipe: SceneRecipe) -> list[Utterance]:
     utterances = []
     for index in range(count):
         text = texts[index % len(texts)] if index < len(texts) else rng.choice(texts)
-        voice = random_voice(rng, recipe.languages, recipe.variants, recipe.speed_wpm)
+        voice = random_voice(rng, recipe.languages, recipe.variants, recipe.speed_wpm, recipe.pitch)
         reverb = (
             (rng.randint(20, 80), rng.randint(20, 80), rng.randint(30, 100)) if rng.random() < REVERB_SHARE else None
         )
         speed = rng.uniform(*SPEED_FACTOR) if rng.random() < recipe.speed_share else None
-        utterances.append(Utterance(text, voice, reverb, speed))
+        colour = random_colour(rng) if recipe.colour_share > 0 and rng.random() < recipe.colour_share else ()
+        utterances.append(Utterance(text, voice, reverb, speed, colour))
     return utterances
 
 
@@ -422,9 +483,11 @@ def build_scene(
     frames_after_end: int,
     clean_share: float = CLEAN_SHARE,
     snr_db: tuple[float, float] = SNR_DB,
+    trailing_speech_share: float = 0.0,
 ) -> tuple[np.ndarray, int, int, str]:
-    """An utterance after a stretch of background: (audio, first frame that hears the utterance,
-    first frame that has heard all of it, noise name)."""
+    """An utterance after a stretch of background, sometimes after the tail of another sentence and,
+    `trailing_speech_share` of the time, followed by the start of one: (audio, first frame that hears
+    the utterance, first frame that has heard all of it, noise name)."""
     start, end = active_span(clip)
     voiced = clip[start:end].astype(np.float64)
     level = 10 ** (rng.uniform(*SPEECH_LEVEL_DBFS) / 20) * 32768
@@ -445,6 +508,15 @@ def build_scene(
         if room > 0:
             piece = tail[-room:]
             audio[room - piece.size : room] = piece
+    if lead_clips and trailing_speech_share > 0 and rng.random() < trailing_speech_share:
+        other = rng.choice(lead_clips)
+        o_start, o_end = active_span(other)
+        head = other[o_start:o_end].astype(np.float64)
+        head *= level / max(_rms(head), 1.0)
+        begin = phrase_end + round(rng.uniform(*TRAIL_GAP_S) * SAMPLE_RATE_HZ)
+        if begin < total:
+            piece = head[: total - begin]
+            audio[begin : begin + piece.size] = piece
     mixed, noise_name = add_noise(audio, level, backgrounds, rng, clean_share, snr_db)
     first_frame = max(0, (lead - LAST_MEL_WINDOW_END) // FRAME_SAMPLES)
     return to_int16(mixed), first_frame, end_frame, noise_name
@@ -482,8 +554,9 @@ def scene_windows(
     for index in range(scene_count):
         clip = clips[index % len(clips)]
         audio, first, end, noise_name = build_scene(
-            clip, rng, backgrounds, lead_clips, recipe.frames_after_end, recipe.clean_share, recipe.snr_db
-        )
+            clip, rng, backgrounds, lead_clips, recipe.frames_after_end, recipe.clean_share, recipe.snr_db,
+            recipe.trailing_speech_share,
+        )  # fmt: skip
         noise_counts[noise_name] = noise_counts.get(noise_name, 0) + 1
         embeddings = features.embed_audio(audio)
         frames = embeddings.shape[0]
@@ -504,6 +577,7 @@ def scene_windows(
         "voices": len(set(u.voice.espeak_name for u in utterances)),
         "reverb": sum(u.reverb is not None for u in utterances),
         "speed_perturbed": sum(u.speed is not None for u in utterances),
+        "coloured": sum(bool(u.colour) for u in utterances),
         "noise": noise_counts,
         "seconds": round(sum(c.size for c in clips) / SAMPLE_RATE_HZ, 1),
         "scene_voices": [utterances[i % len(clips)].voice.espeak_name for i in range(scene_count)],
@@ -524,7 +598,10 @@ class StreamRecipe:
     sentences: tuple[str, ...]
     languages: tuple[str, ...] = TRAIN_LANGUAGES
     variants: tuple[str, ...] = TRAIN_VARIANTS
+    speed_wpm: tuple[int, int] = SPEED_WPM
+    pitch: tuple[int, int] = PITCH
     speed_share: float = SPEED_SHARE
+    colour_share: float = 0.0
     noise_only: bool = False  # only the noise bed: no speech at all
     humans_only: bool = False  # only the human recordings, each once, with pauses
     seed: int = 0
@@ -635,8 +712,9 @@ def _segments(
     utterances = [
         Utterance(
             text,
-            random_voice(rng, recipe.languages, recipe.variants),
+            random_voice(rng, recipe.languages, recipe.variants, recipe.speed_wpm, recipe.pitch),
             speed=rng.uniform(*SPEED_FACTOR) if rng.random() < recipe.speed_share else None,
+            colour=random_colour(rng) if recipe.colour_share > 0 and rng.random() < recipe.colour_share else (),
         )
         for text in texts
     ]
