@@ -158,6 +158,7 @@ class VoiceLoop:
         """Release the wake word and take every command (push-to-talk): the memory-saving degraded mode."""
         self.wake = None
         self.settings = replace(self.settings, wake_gated_by_vad=False, push_to_talk=True)
+        self.listening = Listening("push_to_talk", 0.0, "the wake word was given up to fit the memory limit")
         self._gated.clear()
         if not self._in_command:
             self._listen()
