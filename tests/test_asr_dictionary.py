@@ -8,8 +8,10 @@ from pathlib import Path
 import pocketsphinx
 import pytest
 
-from assistant.asr.decoder_grammar import prepare_grammar, prepare_in_child
+from assistant.asr import compounds
+from assistant.asr.decoder_grammar import DICTIONARY_FILE, FSG_FILE, prepare_grammar, prepare_in_child
 from assistant.asr.dictionary import read_pronunciations, write_dictionary
+from assistant.asr.fsg import decoder_network, write_fsg
 from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.asr.pronunciation import lookup_keys, spell
@@ -78,10 +80,12 @@ def test_the_decoder_dictionary_holds_the_grammar_words_and_no_others(
     prepared, pronunciations = prepare_grammar(grammar, CMUDICT)
     assert set(pronunciations) == prepared.words()
     assert pronunciations["the"] == ("DH AH", "DH IY")  # alternatives kept
+    network = decoder_network(prepared.automaton, pronunciations)
     recognizer = PocketSphinxRecognizer(grammar)
     decoder = recognizer._decoder
-    for word, phones in pronunciations.items():
+    for word, phones in network.pronunciations.items():  # the grammar's words, some joined (compounds.py)
         assert decoder.lookup_word(word) == phones[0], word
+    assert {w for word in network.pronunciations for w in compounds.split(word).split()} == prepared.words()
     assert decoder.lookup_word("the(2)") == "DH IY"
     assert decoder.lookup_word("descale") is not None  # composed: de + scale
     for outside in ("aardvark", "zebra", "thermostat", "stopwatch"):
@@ -89,25 +93,31 @@ def test_the_decoder_dictionary_holds_the_grammar_words_and_no_others(
 
 
 def test_preparing_in_a_child_process_gives_what_preparing_here_gives(
-    intents: IntentSet, profiles: dict[str, DeviceProfile]
+    intents: IntentSet, profiles: dict[str, DeviceProfile], tmp_path: Path
 ) -> None:
     view = intents.restricted_to(profiles["thermostat"].domains)
     here, here_pronunciations = prepare_grammar(compile_grammar(view), CMUDICT)
-    there, there_pronunciations = prepare_in_child(lambda: compile_grammar(view), CMUDICT)
+    there = prepare_in_child(lambda: compile_grammar(view), CMUDICT, tmp_path, 6.5)
     assert there.automaton == here.automaton
     assert (there.respellings, there.dropped_words, dict(there.spelled)) == (
         here.respellings,
         here.dropped_words,
         dict(here.spelled),
     )
-    assert there_pronunciations == here_pronunciations
+    here_network = decoder_network(here.automaton, here_pronunciations)
+    write_dictionary(tmp_path / "here.dict", here_network.pronunciations)
+    write_fsg(tmp_path / "here.fsg", here_network, 6.5)
+    assert (tmp_path / DICTIONARY_FILE).read_text() == (tmp_path / "here.dict").read_text()
+    assert (tmp_path / FSG_FILE).read_text() == (tmp_path / "here.fsg").read_text()
 
 
-def test_an_error_in_the_child_process_is_raised_here(intents: IntentSet) -> None:
+def test_an_error_in_the_child_process_is_raised_here(intents: IntentSet, tmp_path: Path) -> None:
     def no_grammar() -> DeviceGrammar:
         raise RecognizerError("no grammar today")
 
     with pytest.raises(RecognizerError, match="no grammar today"):
-        prepare_in_child(no_grammar, CMUDICT)
+        prepare_in_child(no_grammar, CMUDICT, tmp_path, 6.5)
     with pytest.raises(RecognizerError, match=r"cannot read the pronouncing dictionary"):
-        prepare_in_child(compile_grammar(intents.restricted_to(["stopwatch"])), CMUDICT.with_name("missing.dict"))
+        prepare_in_child(
+            compile_grammar(intents.restricted_to(["stopwatch"])), CMUDICT.with_name("missing.dict"), tmp_path, 6.5
+        )

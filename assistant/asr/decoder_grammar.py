@@ -17,35 +17,34 @@ words dropped and the respellings, so the caller can log them, check a
 transcript against the grammar and write any grammar sentence the way the
 recognizer returns it.
 
-`prepare_in_child` does the same in a forked child process. Compiling a grammar
-makes and frees millions of small Python objects, and the few that live on pin
-the interpreter's memory arenas, so the process that compiles keeps memory it
-no longer uses. The child's memory goes back to the system when it exits; only
-the result comes back. Measured in a fresh process, the recognizer's resident
+`prepare_in_child` does the same in a forked child process (`assistant.forked`),
+and builds there the network PocketSphinx is given (`fsg.decoder_network`),
+written to files the decoder reads in C (a list of 13,000 transitions handed
+back to Python took 2.4 MB of its heap).
+Compiling a grammar makes and frees millions of small Python objects, and the
+few that live on pin the interpreter's memory arenas, so the process that
+compiles keeps memory it no longer uses. Measured in a fresh process, the recognizer's resident
 memory after building it and decoding one command: dishwasher 33.5 MB compiled
 in the process, 31.6 MB compiled in the child; smartwatch 71.7 and 67.0 MB.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.context import ForkContext
 from pathlib import Path
-from typing import cast
 
 from assistant.asr.automaton import WordAutomaton
-from assistant.asr.dictionary import read_pronunciations
+from assistant.asr.dictionary import read_pronunciations, write_dictionary
+from assistant.asr.fsg import DecoderNetwork, decoder_network, write_fsg
 from assistant.asr.grammar import DeviceGrammar
 from assistant.asr.pronunciation import lookup_keys, spell
 from assistant.asr.spellings import Respelling, canonical_spellings, respell
-from assistant.errors import RecognizerError
+from assistant.forked import in_child
 
+DICTIONARY_FILE = "grammar.dict"  # what `prepare_in_child` writes for the decoder
+FSG_FILE = "grammar.fsg"
 Pronunciations = dict[str, tuple[str, ...]]  # word -> its pronunciations (space-separated phones)
-CHILD_START_METHOD = "fork"  # the child inherits the grammar (or what builds it): nothing is pickled on the way in
 
 
 @dataclass(frozen=True)
@@ -110,47 +109,24 @@ def prepare_grammar(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGr
     return prepared, {word: phones for word, phones in pronunciations.items() if word in used}
 
 
+def prepare_network(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGrammar, DecoderNetwork]:
+    """`prepare_grammar`, and the PocketSphinx network built from its result (`fsg.decoder_network`)."""
+    prepared, pronunciations = prepare_grammar(grammar, dictionary)
+    return prepared, decoder_network(prepared.automaton, pronunciations)
+
+
 def prepare_in_child(
-    grammar: DeviceGrammar | Callable[[], DeviceGrammar], dictionary: Path
-) -> tuple[DecoderGrammar, Pronunciations]:
-    """`prepare_grammar` in a forked child process (module docstring); `grammar` may be a function
-    that compiles it, so the compiling happens in the child too. Where processes cannot be forked
-    (another system; or this is a daemonic multiprocessing child, which may not have children),
-    or should not (other threads are running: one may hold a lock the child would inherit locked,
-    as in the daemon's reload), it runs here."""
-    if (
-        CHILD_START_METHOD not in multiprocessing.get_all_start_methods()
-        or multiprocessing.current_process().daemon
-        or threading.active_count() > 1
-    ):
-        return prepare_grammar(grammar if isinstance(grammar, DeviceGrammar) else grammar(), dictionary)
-    context = cast(ForkContext, multiprocessing.get_context(CHILD_START_METHOD))
-    receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_prepare_and_send, args=(grammar, dictionary, sending), daemon=True)
-    child.start()
-    sending.close()
-    try:
-        outcome = receiving.recv()  # before join: a large result would fill the pipe and block the child
-    except EOFError as error:
-        child.join()
-        raise RecognizerError(
-            f"the grammar compiling process ended without a result (exit code {child.exitcode})"
-        ) from error
-    finally:
-        receiving.close()
-    child.join()
-    if isinstance(outcome, BaseException):
-        raise outcome
-    prepared: tuple[DecoderGrammar, Pronunciations] = outcome
-    return prepared
+    grammar: DeviceGrammar | Callable[[], DeviceGrammar], dictionary: Path, folder: Path, language_weight: float
+) -> DecoderGrammar:
+    """`prepare_network` in a forked child process (`assistant.forked`; module docstring), which
+    writes the network into `folder` for the decoder to read (`DICTIONARY_FILE`, `FSG_FILE`, for a
+    decoder with this `language_weight`): only the `DecoderGrammar` comes back. `grammar` may be a
+    function that compiles it, so the compiling happens in the child too."""
 
+    def prepare_and_write() -> DecoderGrammar:
+        prepared, network = prepare_network(grammar if isinstance(grammar, DeviceGrammar) else grammar(), dictionary)
+        write_dictionary(folder / DICTIONARY_FILE, network.pronunciations)
+        write_fsg(folder / FSG_FILE, network, language_weight)
+        return prepared
 
-def _prepare_and_send(
-    grammar: DeviceGrammar | Callable[[], DeviceGrammar], dictionary: Path, sending: Connection
-) -> None:
-    try:
-        result: object = prepare_grammar(grammar if isinstance(grammar, DeviceGrammar) else grammar(), dictionary)
-    except Exception as error:  # handed to the parent, which raises it
-        result = error
-    sending.send(result)
-    sending.close()
+    return in_child(prepare_and_write)

@@ -11,7 +11,9 @@ a child process (`prepare_in_child`: compiling leaves memory behind): every
 word with a pronunciation (from the dictionary, or composed from dictionary
 words, logged at info level; others are dropped, logged as a warning naming
 them), same-sounding spellings written one way ("stop watch" is returned as
-"stopwatch", logged at info level). Its dictionary holds those words only,
+"stopwatch", logged at info level), the grammar made into the smallest network
+found (`fsg.decoder_network`: words always said together joined into one decoder
+word, which transcripts split again). Its dictionary holds those words only,
 written to a temporary file for the decoder to load: PocketSphinx's whole
 dictionary (CMUdict) took 22 MB more resident memory. The template tree is not
 kept: `grammar` is the `DecoderGrammar`, its minimal automaton.
@@ -35,9 +37,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.asr.decoder_grammar import DecoderGrammar, prepare_in_child
-from assistant.asr.dictionary import write_dictionary
-from assistant.asr.fsg import Transition, fsg_transitions, phrase_loop_transitions
+from assistant.asr import compounds
+from assistant.asr.decoder_grammar import DICTIONARY_FILE, FSG_FILE, DecoderGrammar, prepare_in_child
+from assistant.asr.fsg import Transition, phrase_loop_transitions
 from assistant.asr.grammar import DeviceGrammar
 from assistant.asr.phrases import UNKNOWN
 from assistant.asr.recognizer import Recognizer
@@ -119,13 +121,12 @@ class PocketSphinxRecognizer(Recognizer):
             options.update(lm=None, bestpath=False, **GRAMMAR_BEAMS)
             options.update({k: v for k, v in (decoder_options or {}).items() if k != "dict"})
             source = Path((decoder_options or {}).get("dict") or pocketsphinx.Config()["dict"])
-            self.grammar, pronunciations = prepare_in_child(grammar, source)
-            _log_preparation(self.grammar)
             with tempfile.TemporaryDirectory(prefix="assistant-asr-") as folder:
-                dictionary = Path(folder) / "grammar.dict"
-                write_dictionary(dictionary, pronunciations)
-                self._decoder = _decoder(pocketsphinx, {**options, "dict": str(dictionary)})
-            self._load_fsg(*fsg_transitions(self.grammar.automaton))
+                language_weight = float(options.get("lw", pocketsphinx.Config()["lw"]))
+                self.grammar = prepare_in_child(grammar, source, Path(folder), language_weight)
+                _log_preparation(self.grammar)
+                self._decoder = _decoder(pocketsphinx, {**options, "dict": str(Path(folder) / DICTIONARY_FILE)})
+                self._activate(lambda: self._decoder.read_fsg(str(Path(folder) / FSG_FILE)))
         self._warm = False  # has the cepstral mean adapted to this audio yet?
         self._pcm: list[bytes] = []
 
@@ -142,8 +143,11 @@ class PocketSphinxRecognizer(Recognizer):
         return recognizer
 
     def _load_fsg(self, start: int, final: int, transitions: list[Transition]) -> None:
+        self._activate(lambda: self._decoder.create_fsg(SEARCH_NAME, start, final, transitions))
+
+    def _activate(self, load_fsg: Callable[[], Any]) -> None:
         try:
-            fsg = self._decoder.create_fsg(SEARCH_NAME, start, final, transitions)
+            fsg = load_fsg()
             self._decoder.add_fsg(SEARCH_NAME, fsg)
             self._decoder.activate_search(SEARCH_NAME)
         except (RuntimeError, ValueError) as error:
@@ -160,7 +164,7 @@ class PocketSphinxRecognizer(Recognizer):
             return Partial("", endpoint=False)
         self._decoder.process_raw(pcm, False, False)
         hypothesis = self._decoder.hyp()
-        return Partial(hypothesis.hypstr if hypothesis is not None else "", endpoint=False)
+        return Partial(compounds.split(hypothesis.hypstr) if hypothesis is not None else "", endpoint=False)
 
     def _finish(self) -> tuple[str, tuple[str, ...]]:
         self._decoder.end_utt()
@@ -172,7 +176,7 @@ class PocketSphinxRecognizer(Recognizer):
                 self._decoder.end_utt()
             self._pcm = []
         hypothesis = self._decoder.hyp()
-        text = hypothesis.hypstr if hypothesis is not None else ""
+        text = compounds.split(hypothesis.hypstr) if hypothesis is not None else ""
         if text and self.grammar is not None and not self.grammar.accepts(text):
             log.debug("%s: best path %r is not a grammar sentence", ENGINE, text)
         return text, self._nbest(text)
@@ -184,7 +188,7 @@ class PocketSphinxRecognizer(Recognizer):
                 for scanned, hypothesis in enumerate(self._decoder.nbest()):
                     if scanned >= NBEST_SCAN:
                         break
-                    text = hypothesis.hypstr
+                    text = compounds.split(hypothesis.hypstr)
                     # lattice paths may leave the grammar (a word cut short at the end): keep its sentences
                     in_grammar = self.grammar is None or self.grammar.accepts(text)
                     if text and in_grammar and text not in alternatives:
