@@ -305,6 +305,20 @@ def check_profile(
         log.warning("%s: %s: measured as push-to-talk", profile.name, no_wake_model)
     command = command_for(profile)
     audio = command_span(synthesize(command), profile)
+    frames = list(iter_frames(audio, frame_samples_for(profile.audio.frame_ms)))
+    vad_ms = per_frame_cpu_ms(VoiceActivityDetector().is_speech, frames, repeats=5)
+    wake_ms = 0.0
+    if not push_to_talk:
+        wake = WakeWordDetector.for_phrase(profile.wake_phrase)
+        wake_ms = per_frame_cpu_ms(wake.process, frames)
+        del wake
+    listening = (
+        Listening("push_to_talk", 0.0, no_wake_model or "the profile listens on a button press")
+        if push_to_talk
+        else choose_listening(profile, vad_ms, wake_ms)
+    )
+    # the device holds the wake word only when it listens for it (`fitting.measured_listening`)
+    without_wake = listening.mode == "push_to_talk"
     with temporary_wav_dir() as folder:
         wav = Path(folder) / "command.wav"
         write_wav(wav, audio)
@@ -313,15 +327,8 @@ def check_profile(
                             ("--engine", engine)):  # fmt: skip
             if value is not None:
                 argv += [flag, str(value)]
-        probe = measure_in_subprocess([*argv, *(["--push-to-talk"] if push_to_talk else [])])
+        probe = measure_in_subprocess([*argv, *(["--push-to-talk"] if without_wake else [])])
     components = tuple(Component(c["name"], c["mb"]) for c in probe["components"])
-
-    frames = list(iter_frames(audio, frame_samples_for(profile.audio.frame_ms)))
-    vad_ms = per_frame_cpu_ms(VoiceActivityDetector().is_speech, frames, repeats=5)
-    wake_ms = 0.0
-    if not push_to_talk:
-        wake = WakeWordDetector.for_phrase(profile.wake_phrase)
-        wake_ms = per_frame_cpu_ms(wake.process, frames)
     model = IntentModel.load(intents, model_dir or DEFAULT_MODEL_DIR, profile.model_variant)
     recognizer = build_recognizer(profile, intents, engine=engine)
     session = Session(profile, intents, model)
@@ -331,11 +338,6 @@ def check_profile(
     transcript = stopwatch.time("recognize", lambda: recognizer.transcribe(audio))
     stopwatch.time("understand_and_reply", lambda: session.say(transcript.text or command))
     stages = tuple(stopwatch.stages)
-    listening = (
-        Listening("push_to_talk", 0.0, no_wake_model or "the profile listens on a button press")
-        if push_to_talk
-        else choose_listening(profile, vad_ms, wake_ms)
-    )
     energy = energy_mj(profile, stages)
     return BudgetReport(
         profile=profile.name,

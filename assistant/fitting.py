@@ -5,8 +5,9 @@ This module takes the same decisions live, at start-up, in the process that
 serves (`assistant listen`, `assistant daemon`), with the same rules
 (`assistant.budget`):
 
-- Listening: the VAD's and the wake word's CPU time per frame are measured here,
-  on a second of noise, scaled by the profile, and the listening mode steps down
+- Listening: the VAD's and the wake word's CPU time per frame are measured on
+  this machine, on a second of noise (the wake word in a forked child: it is
+  loaded for good only when the mode chosen runs it), scaled by the profile, and the listening mode steps down
   (always -> vad_gated -> push_to_talk) until its standby power fits the
   profile's budget. An explicit choice (`--listening`, `--push-to-talk`) wins,
   and the report says what the budget would have chosen.
@@ -35,6 +36,7 @@ from assistant.budget import (
     standby_mw,
 )
 from assistant.errors import AssistantError
+from assistant.forked import in_child
 from assistant.profiles import LISTENING_MODES, DeviceProfile
 
 PROBE_FRAMES = 13  # about a second of 80 ms frames: enough for a stable CPU figure, short enough for start-up
@@ -108,25 +110,28 @@ def probe_frames(frame_samples: int) -> list[np.ndarray]:
 def measured_listening(
     profile: DeviceProfile,
     vad_is_speech: Callable[[np.ndarray], Any],
-    wake_process: Callable[[np.ndarray], Any] | None,
+    load_wake: Callable[[], Callable[[np.ndarray], Any]] | None,
     frame_samples: int,
     asked: str | None = None,
 ) -> Listening:
     """The listening mode for this profile, from CPU time per frame measured now.
 
-    `asked` (a mode from `LISTENING_MODES`) overrides the budget; `wake_process`
+    `asked` (a mode from `LISTENING_MODES`) overrides the budget. `load_wake` loads
+    the wake word and gives its per-frame function; it is measured in a forked
+    child (`assistant.forked`), so a device that ends up listening on a button
+    press never holds the wake word's models (measured on the smartwatch: 7 MB).
     None means there is no wake word to run (push-to-talk only)."""
     if asked is not None and asked not in LISTENING_MODES:
         raise AssistantError(f"listening mode {asked!r} is not one of {', '.join(LISTENING_MODES)}")
-    if wake_process is None or (profile.power.listening == "push_to_talk" and asked is None):
+    if load_wake is None or (profile.power.listening == "push_to_talk" and asked is None):
         if asked == "push_to_talk":
             reason = "asked for"
         else:
-            reason = "no wake word" if wake_process is None else "the profile listens on a button press"
+            reason = "no wake word" if load_wake is None else "the profile listens on a button press"
         return Listening("push_to_talk", 0.0, reason)
     frames = probe_frames(frame_samples)
     vad_ms = per_frame_cpu_ms(vad_is_speech, frames)
-    wake_ms = per_frame_cpu_ms(wake_process, frames)
+    wake_ms = in_child(lambda: per_frame_cpu_ms(load_wake(), frames))
     chosen = choose_listening(profile, vad_ms, wake_ms)
     if asked is None or asked == chosen.mode:
         return chosen

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -258,15 +258,17 @@ def assemble(
     recognizer = build_recognizer(profile, intents, engine=engine)
     ledger.note(f"recognizer ({recognizer.engine}, {profile.recognizer.mode})")
     wants_wake = asked != "push_to_talk" and (asked is not None or profile.power.listening != "push_to_talk")
-    wake = WakeWordDetector.for_phrase(profile.wake_phrase) if wants_wake else None
-    if wake is not None:
-        ledger.note(f"wake word ({profile.wake_phrase})")
+
+    def load_wake_process() -> Callable[[np.ndarray], object]:
+        return WakeWordDetector.for_phrase(profile.wake_phrase).process
+
     frame_samples = frame_samples_for(profile.audio.frame_ms)
     chosen = measured_listening(
-        profile, VoiceActivityDetector().is_speech, wake.process if wake else None, frame_samples, asked
+        profile, VoiceActivityDetector().is_speech, load_wake_process if wants_wake else None, frame_samples, asked
     )
+    wake = WakeWordDetector.for_phrase(profile.wake_phrase) if chosen.mode != "push_to_talk" else None
     if wake is not None:
-        wake.reset()  # the probe's noise must not linger in its window
+        ledger.note(f"wake word ({profile.wake_phrase})")
     settings = LoopSettings(
         profile.audio.frame_ms,
         wake_gated_by_vad=chosen.mode == "vad_gated",
