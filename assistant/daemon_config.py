@@ -248,9 +248,10 @@ def _apply(config: DaemonConfig, flags: Overrides) -> DaemonConfig:
 
 def check_addresses(config: DaemonConfig, *, wyoming_from_flag: bool = False) -> None:
     """Refuse an address off this machine unless `allow_remote` is set; the error names the key."""
-    from assistant.integrations.wyoming_server import Endpoint  # the one parser of Wyoming URIs
-
     if config.wyoming.enabled:
+        # the one parser of Wyoming URIs; imported only here: it brings asyncio and OpenSSL (7 MB)
+        from assistant.integrations.wyoming_server import Endpoint
+
         source, key = (COMMAND_LINE, "--wyoming") if wyoming_from_flag else (config.source, "wyoming.uri")
         try:
             endpoint = Endpoint.parse(config.wyoming.uri)
