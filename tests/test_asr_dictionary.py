@@ -15,6 +15,7 @@ from assistant.asr.fsg import decoder_network, write_fsg
 from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.asr.pronunciation import lookup_keys, spell
+from assistant.asr.rejection import with_phone_loop
 from assistant.errors import RecognizerError
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
@@ -104,7 +105,7 @@ def test_preparing_in_a_child_process_gives_what_preparing_here_gives(
         here.dropped_words,
         dict(here.spelled),
     )
-    here_network = decoder_network(here.automaton, here_pronunciations)
+    here_network = with_phone_loop(decoder_network(here.automaton, here_pronunciations))
     write_dictionary(tmp_path / "here.dict", here_network.pronunciations)
     write_fsg(tmp_path / "here.fsg", here_network, 6.5)
     assert (tmp_path / DICTIONARY_FILE).read_text() == (tmp_path / "here.dict").read_text()

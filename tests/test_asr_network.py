@@ -11,7 +11,7 @@ import pocketsphinx
 import pytest
 from audio_helpers import speak
 
-from assistant.asr import compounds
+from assistant.asr import compounds, rejection
 from assistant.asr.automaton import WordAutomaton
 from assistant.asr.decoder_grammar import prepare_grammar
 from assistant.asr.dictionary import write_dictionary
@@ -164,3 +164,18 @@ def test_a_decoder_reading_the_written_network_scores_as_one_given_the_transitio
         heard.append((compounds.split(hypothesis.hypstr), hypothesis.score))
     assert heard[0][0] == "set the oven to two hundred degrees"
     assert heard[0] == heard[1]  # same words, same score: the file's probabilities undo the language weight
+
+
+def test_the_phone_loop_beside_the_grammar_takes_any_phones_and_leaves_the_sentences_their_odds() -> None:
+    automaton = WordAutomaton.phrases(["what is the time", "stop"])
+    spoken = {"what": ("W AH T",), "is": ("IH Z",), "the": ("DH AH",), "time": ("T AY M",), "stop": ("S T AA P",)}
+    network = decoder_network(automaton, spoken)
+    looped = rejection.with_phone_loop(network)
+    for sentence in (["what", "is", "the", "time"], ["stop"], ["+hh+", "+eh+", "+l+", "+ow+"], []):
+        assert _accepts(looped.start, looped.final, looped.transitions, sentence)
+    assert not _accepts(looped.start, looped.final, looped.transitions, ["stop", "+aa+"])  # the loop is all or nothing
+    assert all(abs(p - 1.0) < 1e-9 for p in _leaving_probability(looped.transitions).values())
+    stop = next(t for t in looped.transitions if len(t) == 4 and t[3] == "stop")
+    assert abs(stop[2] - 0.5) < 1e-9  # the grammar's words keep their odds
+    assert looped.pronunciations["+zh+"] == ("ZH",) and set(network.pronunciations) < set(looped.pronunciations)
+    assert rejection.is_rejected("+hh+ +eh+") and not rejection.is_rejected("stop") and not rejection.is_rejected("")

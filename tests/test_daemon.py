@@ -58,8 +58,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 40.0  # the most any event may take on a busy 2-core machine; they take a second or two
 STOP_S = 10.0  # SIGTERM to exit
 # espeak-ng's en-us voice says this so that PocketSphinx, on smart_light's whole grammar, hears it exactly
-# wherever it falls in a stream; commands about rooms and numbers are misheard now and then.
-WHAT_TIME = "what time is it"
+# wherever it falls in a stream; commands about rooms and numbers are misheard now and then ("what time is it"
+# came out as "what do i ask" with the first utterance decoded whole, and so as no text with the phone loop).
+WHAT_TIME = "what is the time"
 PUSH_TO_TALK = ["--device", "smart_light", "--push-to-talk", "--engine", "pocketsphinx"]
 
 

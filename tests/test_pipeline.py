@@ -80,11 +80,11 @@ def test_a_command_nothing_is_recognized_in_gets_a_reply_but_noise_after_a_reply
     assert events[1].to_dict()["text"] == "" and events[2].to_dict()["intent"] is None
     assert events[3].to_dict()["text"]
 
-    command = wake_then_command("hey coffee", "what time is it", speech_dir, tail_s=1.5)
+    command = wake_then_command("hey coffee", "what is the time", speech_dir, tail_s=1.5)
     following = np.concatenate([command, burst, silence(6.0)])
     events = _run(profiles["coffee_maker"], intents, model, following, listening=WAKE_WORD)
     heard = [e.to_dict()["text"] for e in events if e.type == "transcript"]
-    assert heard == ["what time is it", ""]  # the noise was listened to, in the follow-up window
+    assert heard == ["what is the time", ""]  # the noise was listened to, in the follow-up window
     assert _types(events).count("reply") == 1
 
 

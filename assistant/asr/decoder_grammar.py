@@ -39,6 +39,7 @@ from assistant.asr.dictionary import read_pronunciations, write_dictionary
 from assistant.asr.fsg import DecoderNetwork, decoder_network, write_fsg
 from assistant.asr.grammar import DeviceGrammar
 from assistant.asr.pronunciation import lookup_keys, spell
+from assistant.asr.rejection import with_phone_loop
 from assistant.asr.spellings import Respelling, canonical_spellings, respell
 from assistant.forked import in_child
 
@@ -109,14 +110,24 @@ def prepare_grammar(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGr
     return prepared, {word: phones for word, phones in pronunciations.items() if word in used}
 
 
-def prepare_network(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGrammar, DecoderNetwork]:
-    """`prepare_grammar`, and the PocketSphinx network built from its result (`fsg.decoder_network`)."""
+def prepare_network(
+    grammar: DeviceGrammar, dictionary: Path, *, phone_loop: bool = True
+) -> tuple[DecoderGrammar, DecoderNetwork]:
+    """`prepare_grammar`, and the PocketSphinx network built from its result (`fsg.decoder_network`),
+    with the phone loop that rejects what is not a command beside it (`rejection.py`) unless
+    `phone_loop` is off."""
     prepared, pronunciations = prepare_grammar(grammar, dictionary)
-    return prepared, decoder_network(prepared.automaton, pronunciations)
+    network = decoder_network(prepared.automaton, pronunciations)
+    return prepared, with_phone_loop(network) if phone_loop else network
 
 
 def prepare_in_child(
-    grammar: DeviceGrammar | Callable[[], DeviceGrammar], dictionary: Path, folder: Path, language_weight: float
+    grammar: DeviceGrammar | Callable[[], DeviceGrammar],
+    dictionary: Path,
+    folder: Path,
+    language_weight: float,
+    *,
+    phone_loop: bool = True,
 ) -> DecoderGrammar:
     """`prepare_network` in a forked child process (`assistant.forked`; module docstring), which
     writes the network into `folder` for the decoder to read (`DICTIONARY_FILE`, `FSG_FILE`, for a
@@ -124,7 +135,8 @@ def prepare_in_child(
     function that compiles it, so the compiling happens in the child too."""
 
     def prepare_and_write() -> DecoderGrammar:
-        prepared, network = prepare_network(grammar if isinstance(grammar, DeviceGrammar) else grammar(), dictionary)
+        compiled = grammar if isinstance(grammar, DeviceGrammar) else grammar()
+        prepared, network = prepare_network(compiled, dictionary, phone_loop=phone_loop)
         write_dictionary(folder / DICTIONARY_FILE, network.pronunciations)
         write_fsg(folder / FSG_FILE, network, language_weight)
         return prepared
