@@ -598,7 +598,7 @@ def _run_bench_asr(args: argparse.Namespace) -> int:
     for name in devices:
         _profile(profiles, name)
     data = args.data or data_dir()
-    scores, humans = benchmark(
+    scores, not_commands, humans = benchmark(
         intents,
         profiles,
         devices,
@@ -607,10 +607,14 @@ def _run_bench_asr(args: argparse.Namespace) -> int:
         say=lambda m: print(f"== {m}", file=sys.stderr),
         seed=args.seed,
     )
-    report = markdown(scores, humans, _invocation("assistant bench asr"))
+    report = markdown(scores, not_commands, humans, _invocation("assistant bench asr"))
     _write_report(args.out or Path("docs/asr_benchmark.md"), report)
     if args.json:
-        _print_json({"scores": [s.to_dict() for s in scores], "humans": [asdict(h) for h in humans]})
+        _print_json({
+            "scores": [s.to_dict() for s in scores],
+            "not_commands": [n.to_dict() for n in not_commands],
+            "humans": [asdict(h) for h in humans],
+        })  # fmt: skip
     else:
         print(report)
     return 0

@@ -22,7 +22,13 @@
    decodes the same audio with a phrase loop (the language vosk builds from a
    list), once for each `phrases.STRATEGIES`, beside the full grammar; plus
    how many held-out commands each list can express at all.
-3. Real people: the 20 coffee-maker recordings (Picovoice benchmark), cut by
+3. Not commands, per device (with the shared data): 40 stretches of two
+   seconds of the kitchen noise recording, and 40 of CLINC150's out-of-scope
+   sentences (`oos_val`) spoken like the commands; "accepted" counts those that
+   came out as some grammar sentence rather than no text (`rejection.py`'s
+   phone loop turns what is not a command into no text). Commands that came
+   out as no text are the `rejected` column of the first table.
+4. Real people: the 20 coffee-maker recordings (Picovoice benchmark), cut by
    the device's endpointer (`assistant.endpoint`, the coffee maker's silence
    timeout) as a device would, decoded with the coffee_maker grammar. Their labels give slots, not transcripts, so
    the score is "slots exact": the slot values read from the transcript (each
@@ -73,6 +79,11 @@ PHRASE_COMMANDS = 30  # a phrase loop decodes slowly: the comparison uses the fi
 COVERAGE_SAMPLES = 500
 COFFEE_DEVICE = "coffee_maker"
 COFFEE_INTENT = "coffee.orderDrink"
+NOISE_STRETCHES = 40
+NOISE_STRETCH_S = 2.0
+OUT_OF_SCOPE_SENTENCES = 40
+KITCHEN_NOISE = ("coffee_maker", "noise", "kitchen.wav")  # under the shared data folder
+CLINC = ("clinc150", "data_trainval.json")
 TARGET_EXACT = 0.95
 TARGET_RTF = 0.1
 
@@ -111,6 +122,11 @@ class Score:
         return sum(u.exact for u in self.utterances) / len(self.utterances)
 
     @property
+    def rejected(self) -> int:
+        """Commands that came out as no text: not a command, to the recognizer."""
+        return sum(not u.heard for u in self.utterances)
+
+    @property
     def respelled(self) -> int:
         """Commands compared in the recognizer's spelling rather than as sampled."""
         return sum(bool(u.expected) for u in self.utterances)
@@ -130,6 +146,7 @@ class Score:
             "n": len(self.utterances),
             "exact": round(self.exact, 4),
             "respelled": self.respelled,
+            "rejected": self.rejected,
             "rtf_cpu": round(self.rtf_cpu, 4),
             "rtf_wall": round(self.rtf_wall, 4),
             "grammar_words": self.grammar_words,
@@ -148,6 +165,24 @@ class HumanResult:
     @property
     def slots_exact(self) -> bool:
         return self.slots == self.labels
+
+
+@dataclass(frozen=True)
+class NotCommands:
+    """Sounds that are not commands, through one device's recognizer."""
+
+    device: str
+    kind: str
+    heard: tuple[str, ...]
+
+    @property
+    def accepted(self) -> int:
+        """How many came out as a grammar sentence (a phantom command) rather than no text."""
+        return sum(bool(text) for text in self.heard)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"device": self.device, "kind": self.kind, "n": len(self.heard), "accepted": self.accepted,
+                "accepted_as": sorted({text for text in self.heard if text})}  # fmt: skip
 
 
 def espeak_command(text: str, voice: tuple[str, str], speed_wpm: int, seed: int) -> NDArray[np.int16]:
@@ -198,9 +233,10 @@ def benchmark(
     data_dir: Path | None = None,
     say: Callable[[str], None] = lambda message: None,
     seed: int = DEFAULT_SEED,
-) -> tuple[list[Score], list[HumanResult]]:
+) -> tuple[list[Score], list[NotCommands], list[HumanResult]]:
     require_tools()
     scores: list[Score] = []
+    not_commands: list[NotCommands] = []
     for device_index, name in enumerate(devices):
         profile = profiles[name]
         view = intents.restricted_to(profile.domains)
@@ -214,6 +250,9 @@ def benchmark(
         say(f"{name}: {len(texts)} commands, {words} grammar words")
         audio = [_render(text, i) for i, text in enumerate(texts)]
         scores.append(_score(name, "grammar", recognizer, texts, audio, words, expected=expected))
+        if data_dir is not None:
+            say(f"{name}: sounds that are not commands")
+            not_commands += _not_commands(name, recognizer, data_dir)
         if name == PHRASE_DEVICE:
             listed = grammar.restricted_to(heard.has_pronunciation)
             held_out = sample_commands(view, listed.accepts, COVERAGE_SAMPLES, seed=7)
@@ -235,7 +274,21 @@ def benchmark(
                     )
                 )
     humans = _human_recordings(intents, profiles, data_dir, say) if data_dir is not None else []
-    return scores, humans
+    return scores, not_commands, humans
+
+
+def _not_commands(device: str, recognizer: Recognizer, data_dir: Path) -> list[NotCommands]:
+    noise = read_wav(data_dir.joinpath(*KITCHEN_NOISE))
+    stretch = int(NOISE_STRETCH_S * SAMPLE_RATE_HZ)
+    starts = np.random.default_rng(0).integers(0, len(noise) - stretch, NOISE_STRETCHES)
+    heard_noise = tuple(decode(recognizer, noise[start : start + stretch])[0] for start in starts)
+    sentences = [text for text, _ in json.loads(data_dir.joinpath(*CLINC).read_text(encoding="utf-8"))["oos_val"]]
+    spoken = (_render(text, index)[0] for index, text in enumerate(sentences[:OUT_OF_SCOPE_SENTENCES]))
+    heard_speech = tuple(decode(recognizer, samples)[0] for samples in spoken)
+    return [
+        NotCommands(device, f"kitchen noise, {NOISE_STRETCH_S:g} s", heard_noise),
+        NotCommands(device, "out-of-scope sentences (CLINC150), espeak-ng", heard_speech),
+    ]
 
 
 def _respelled(respelled: str | None, text: str) -> str:
@@ -311,7 +364,9 @@ def _read_enum_slots(text: str, slots: Any) -> dict[str, str]:
     return found
 
 
-def markdown(scores: Sequence[Score], humans: Sequence[HumanResult], command: str) -> str:
+def markdown(
+    scores: Sequence[Score], not_commands: Sequence[NotCommands], humans: Sequence[HumanResult], command: str
+) -> str:
     machine = f"{platform.machine()}, {platform.processor() or platform.node()}, Python {platform.python_version()}"
     lines = [
         "# Speech recognizer benchmark",
@@ -331,14 +386,17 @@ def markdown(scores: Sequence[Score], humans: Sequence[HumanResult], command: st
         'Nothing else is normalised ("what is" for "what\'s" is a mistake). The vosk list rows compare the '
         "command as sampled.",
         "",
-        "| device | setup | commands | respelled | grammar words | exact | rtf cpu | rtf wall | list coverage |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "`rejected`: commands that came out as no text (not a command, to the recognizer).",
+        "",
+        "| device | setup | commands | respelled | grammar words | exact | rejected | rtf cpu | rtf wall "
+        "| list coverage |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
         coverage = "-" if s.coverage is None else f"{s.coverage:.1%}"
         lines.append(
             f"| {s.device} | {s.setup} | {len(s.utterances)} | {s.respelled} | {s.grammar_words} | {s.exact:.1%} | "
-            f"{s.rtf_cpu:.3f} | {s.rtf_wall:.3f} | {coverage} |"
+            f"{s.rejected} | {s.rtf_cpu:.3f} | {s.rtf_wall:.3f} | {coverage} |"
         )
     grammar_scores = [s for s in scores if s.setup == "grammar"]
     if grammar_scores:
@@ -352,6 +410,18 @@ def markdown(scores: Sequence[Score], humans: Sequence[HumanResult], command: st
             f"All devices, grammar mode: {exact:.1%} exact of {n} commands ({respelled} respelled), "
             f"rtf (cpu) {cpu / audio:.3f}.",
         ]
+    if not_commands:
+        lines += [
+            "",
+            "## Not commands",
+            "",
+            "Accepted: came out as some grammar sentence (a phantom command) instead of no text. "
+            "Grammar mode with the phone loop of `assistant/asr/rejection.py`.",
+            "",
+            "| device | sounds | n | accepted |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {n.device} | {n.kind} | {len(n.heard)} | {n.accepted} |" for n in not_commands]
     lines += ["", "## Mistakes (grammar mode)", ""]
     for s in grammar_scores:
         for u in s.utterances:
