@@ -27,7 +27,12 @@
    sentences (`oos_val`) spoken like the commands; "accepted" counts those that
    came out as some grammar sentence rather than no text (`rejection.py`'s
    phone loop turns what is not a command into no text). Commands that came
-   out as no text are the `rejected` column of the first table.
+   out as no text are the `rejected` column of the first table. And real
+   voices: the Speech Commands sample's one-second recordings of single words
+   by 41 speakers; the words the device's grammar takes as a whole command
+   ("yes", "no", "stop") are scored like the commands (row "one word, real
+   people"), the others ("bed", "marvin", "house") are sounds that are not
+   commands.
 4. Real people: the 20 coffee-maker recordings (Picovoice benchmark), cut by
    the device's endpointer (`assistant.endpoint`, the coffee maker's silence
    timeout) as a device would, decoded with the coffee_maker grammar. Their labels give slots, not transcripts, so
@@ -51,6 +56,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from assistant.asr.decoder_grammar import DecoderGrammar
 from assistant.asr.factory import GRAMMAR_FILLERS
 from assistant.asr.grammar import compile_grammar
 from assistant.asr.phrases import STRATEGIES, covers, vosk_phrases
@@ -84,6 +90,8 @@ NOISE_STRETCH_S = 2.0
 OUT_OF_SCOPE_SENTENCES = 40
 KITCHEN_NOISE = ("coffee_maker", "noise", "kitchen.wav")  # under the shared data folder
 CLINC = ("clinc150", "data_trainval.json")
+SPEECH_COMMANDS = ("speech_commands_sample",)  # a folder of one-second recordings per word
+REAL_WORDS_SETUP = "one word, real people"
 TARGET_EXACT = 0.95
 TARGET_RTF = 0.1
 
@@ -251,8 +259,11 @@ def benchmark(
         audio = [_render(text, i) for i, text in enumerate(texts)]
         scores.append(_score(name, "grammar", recognizer, texts, audio, words, expected=expected))
         if data_dir is not None:
-            say(f"{name}: sounds that are not commands")
+            say(f"{name}: sounds that are not commands, and one-word recordings of real people")
             not_commands += _not_commands(name, recognizer, data_dir)
+            real_commands, real_others = _real_words(name, recognizer, heard, data_dir)
+            scores.append(real_commands)
+            not_commands.append(real_others)
         if name == PHRASE_DEVICE:
             listed = grammar.restricted_to(heard.has_pronunciation)
             held_out = sample_commands(view, listed.accepts, COVERAGE_SAMPLES, seed=7)
@@ -289,6 +300,26 @@ def _not_commands(device: str, recognizer: Recognizer, data_dir: Path) -> list[N
         NotCommands(device, f"kitchen noise, {NOISE_STRETCH_S:g} s", heard_noise),
         NotCommands(device, "out-of-scope sentences (CLINC150), espeak-ng", heard_speech),
     ]
+
+
+def _real_words(
+    device: str, recognizer: Recognizer, grammar: DecoderGrammar, data_dir: Path
+) -> tuple[Score, NotCommands]:
+    """Speech Commands' one-word recordings: the words the grammar has as commands ("yes", "stop")
+    scored as commands, the others ("bed", "marvin") as sounds that are not commands."""
+    utterances, others = [], []
+    for folder in sorted(path for path in data_dir.joinpath(*SPEECH_COMMANDS).iterdir() if path.is_dir()):
+        for recording in sorted(folder.glob("*.wav")):
+            samples = read_wav(recording)
+            heard, cpu, wall = decode(recognizer, samples)
+            if grammar.accepts(folder.name):
+                speaker = f"speaker {recording.stem.split('_')[0]}"
+                utterances.append(Utterance(folder.name, speaker, heard, cpu, wall, len(samples) / SAMPLE_RATE_HZ))
+            else:
+                others.append(heard)
+    commands = Score(device, REAL_WORDS_SETUP, tuple(utterances), len(grammar.words()))
+    return commands, NotCommands(device, "one-word recordings of real people (Speech Commands), not commands",
+                                 tuple(others))  # fmt: skip
 
 
 def _respelled(respelled: str | None, text: str) -> str:
@@ -422,6 +453,14 @@ def markdown(
             "|---|---|---|---|",
         ]
         lines += [f"| {n.device} | {n.kind} | {len(n.heard)} | {n.accepted} |" for n in not_commands]
+    real = [s for s in scores if s.setup == REAL_WORDS_SETUP]
+    if real:
+        n = sum(len(s.utterances) for s in real)
+        right = sum(sum(u.exact for u in s.utterances) for s in real)
+        lines.append(
+            f"One word, real people, all devices: {right} of {n} right ({right / n:.1%}), "
+            f"{sum(s.rejected for s in real)} came out as no text."
+        )
     lines += ["", "## Mistakes (grammar mode)", ""]
     for s in grammar_scores:
         for u in s.utterances:
