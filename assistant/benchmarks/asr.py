@@ -441,6 +441,14 @@ def markdown(
             f"All devices, grammar mode: {exact:.1%} exact of {n} commands ({respelled} respelled), "
             f"rtf (cpu) {cpu / audio:.3f}.",
         ]
+    real = [s for s in scores if s.setup == REAL_WORDS_SETUP]
+    if real:
+        n = sum(len(s.utterances) for s in real)
+        right = sum(sum(u.exact for u in s.utterances) for s in real)
+        lines.append(
+            f"One word, real people, all devices: {right} of {n} right ({right / n:.1%}), "
+            f"{sum(s.rejected for s in real)} came out as no text."
+        )
     if not_commands:
         lines += [
             "",
@@ -453,14 +461,6 @@ def markdown(
             "|---|---|---|---|",
         ]
         lines += [f"| {n.device} | {n.kind} | {len(n.heard)} | {n.accepted} |" for n in not_commands]
-    real = [s for s in scores if s.setup == REAL_WORDS_SETUP]
-    if real:
-        n = sum(len(s.utterances) for s in real)
-        right = sum(sum(u.exact for u in s.utterances) for s in real)
-        lines.append(
-            f"One word, real people, all devices: {right} of {n} right ({right / n:.1%}), "
-            f"{sum(s.rejected for s in real)} came out as no text."
-        )
     lines += ["", "## Mistakes (grammar mode)", ""]
     for s in grammar_scores:
         for u in s.utterances:
