@@ -19,8 +19,9 @@ the graph it is given smaller without changing the sentences it accepts:
    a shared state that those states reach by an empty move (`_share_arcs`).
 
 Measured on the smartwatch grammar (pocketsphinx 5.0): 26,913 transitions ->
-13,003, 210,921 search HMMs -> 109,906, the recognizer's resident memory 58.6 ->
-39.3 MB after decoding, and the same 53 of 60 espeak-ng commands right.
+13,003, 210,921 search HMMs -> 109,906, the decoder's own resident memory (its
+model, network and search, after decoding) 58.6 -> 39.3 MB, and the same 53 of
+60 espeak-ng commands right.
 """
 
 from __future__ import annotations
