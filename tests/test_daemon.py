@@ -36,6 +36,7 @@ from wyoming.info import Describe, Info
 
 from assistant import daemon as daemon_module
 from assistant.audio import SAMPLE_RATE_HZ, AudioSource, iter_frames, read_wav, write_wav
+from assistant.benchmarks.soak_rig import kill_and_close
 from assistant.cli import main
 from assistant.daemon import Daemon
 from assistant.daemon_config import HermesSettings, MicrophoneRetry, Overrides, load_daemon_config
@@ -148,12 +149,7 @@ class DaemonProcess:
             self.kill()
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                stream.close()
+        kill_and_close(self.process)
 
     @property
     def log(self) -> str:

@@ -233,13 +233,18 @@ class DaemonProcess:
             return None, None
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        kill_and_close(self.process)
+
+
+def kill_and_close(process: subprocess.Popen[bytes]) -> None:
+    """Kill `process` if it still runs, wait for it, and close the pipes this side holds."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):  # a pipe the child broke has nothing left to flush
+                stream.close()
 
 
 # --------------------------------------------------------------------------- faults
@@ -302,17 +307,22 @@ def _drained(reader: IO[bytes]) -> bool:
     return True
 
 
+def _garbage(rig: Rig, malformed: bytes, malformed_code: str) -> list[tuple[bytes, str]]:
+    """What a misbehaving client sends a line-based server, each with the error code expected:
+    a line that is not JSON, a line over the limit, random bytes."""
+    return [
+        (malformed, malformed_code),
+        (b"x" * OVERSIZE_BYTES + b"\n", "too-large"),
+        (rig.rng.randbytes(RANDOM_BYTES) + b"\n", malformed_code),
+    ]
+
+
 def _fault_socket_garbage(rig: Rig) -> Finding:
     finding = Finding(
         f"event socket: three clients send malformed JSON, a {OVERSIZE_BYTES // 1024} KB line (limit "
         f"{SOCKET_MESSAGE_LIMIT_BYTES // 1024} KB) and {RANDOM_BYTES} random bytes; a fourth asks for the state"
     )
-    cases = [
-        (b'{"type": "say", "text": \n', "malformed"),
-        (b"x" * OVERSIZE_BYTES + b"\n", "too-large"),
-        (rig.rng.randbytes(RANDOM_BYTES) + b"\n", "malformed"),
-    ]
-    for data, code in cases:
+    for data, code in _garbage(rig, b'{"type": "say", "text": \n', "malformed"):
         reply, closed = _socket_exchange(rig.socket_path, data)
         finding.answers.append(json.dumps(reply))
         finding.expect(reply is not None and reply.get("code") == code, f"expected a {code!r} error, got {reply}")
@@ -371,12 +381,7 @@ def _fault_wyoming_garbage(rig: Rig) -> Finding:
         f"Wyoming: three clients send a malformed JSON header, a {OVERSIZE_BYTES // 1024} KB header (limit "
         f"{WYOMING_HEADER_LIMIT_BYTES // 1024} KB) and {RANDOM_BYTES} random bytes; a fourth asks describe"
     )
-    cases = [
-        (b'{"type": "transcribe", \n', "malformed-event"),
-        (b"x" * OVERSIZE_BYTES + b"\n", "too-large"),
-        (rig.rng.randbytes(RANDOM_BYTES) + b"\n", "malformed-event"),
-    ]
-    for data, code in cases:
+    for data, code in _garbage(rig, b'{"type": "transcribe", \n', "malformed-event"):
         with _wyoming_connect(rig.wyoming_port) as client, client.makefile("rb") as stream:
             with contextlib.suppress(OSError):
                 client.sendall(data)
