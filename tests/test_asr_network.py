@@ -116,6 +116,23 @@ def test_the_network_takes_the_grammar_sentences_and_no_others(
     assert {w for word in decoder_words for w in compounds.split(word).split()} <= set(vocabulary)
 
 
+def test_the_packed_automaton_takes_the_same_sentences(watch_network: tuple[WordAutomaton, DecoderNetwork]) -> None:
+    automaton, _ = watch_network
+    packed = automaton.packed()
+    vocabulary = sorted(packed.word_ids)
+    rng = random.Random(6)
+    for sentence in _sentences(automaton, rng, 300):
+        assert packed.accepts(sentence)
+        for changed in (
+            sentence[:-1],  # cut short: rarely a sentence
+            [*sentence, rng.choice(vocabulary)],
+            [*sentence[:1], rng.choice(vocabulary), *sentence[2:]],
+            [*sentence[:1], "aardvark", *sentence[2:]],  # not a grammar word at all
+        ):
+            assert packed.accepts(changed) == automaton.accepts(changed), changed
+    assert not packed.accepts([])
+
+
 def test_the_network_is_much_smaller_than_the_automaton(watch_network: tuple[WordAutomaton, DecoderNetwork]) -> None:
     automaton, network = watch_network
     states = {t[0] for t in network.transitions} | {t[1] for t in network.transitions}

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.asr.automaton import WordAutomaton
+from assistant.asr.automaton import PackedAutomaton, WordAutomaton
 from assistant.asr.dictionary import read_pronunciations, write_dictionary
 from assistant.asr.fsg import DecoderNetwork, decoder_network, write_fsg
 from assistant.asr.grammar import DeviceGrammar
@@ -87,6 +87,25 @@ class DecoderGrammar:
             "dropped_words": len(self.dropped_words),
         }
 
+    def packed(self) -> PackedGrammar:
+        return PackedGrammar(self.automaton.packed(), self.respellings, self.dropped_words, self.spelled)
+
+
+@dataclass(frozen=True)
+class PackedGrammar:
+    """What a running recognizer keeps of its `DecoderGrammar`: the sentences, packed
+    (`automaton.PackedAutomaton`, which only answers `accepts`), and what preparing
+    them changed, for its log."""
+
+    sentences: PackedAutomaton
+    respellings: tuple[Respelling, ...]
+    dropped_words: frozenset[str]
+    spelled: Mapping[str, tuple[str, ...]]
+
+    def accepts(self, sentence: str) -> bool:
+        """Whether the decoder can return `sentence`."""
+        return self.sentences.accepts(sentence.split())
+
 
 def prepare_grammar(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGrammar, Pronunciations]:
     """The decoder's grammar for `grammar`, and the pronunciations of its words (module docstring)."""
@@ -128,17 +147,17 @@ def prepare_in_child(
     language_weight: float,
     *,
     phone_loop: bool = True,
-) -> DecoderGrammar:
+) -> PackedGrammar:
     """`prepare_network` in a forked child process (`assistant.forked`; module docstring), which
     writes the network into `folder` for the decoder to read (`DICTIONARY_FILE`, `FSG_FILE`, for a
-    decoder with this `language_weight`): only the `DecoderGrammar` comes back. `grammar` may be a
-    function that compiles it, so the compiling happens in the child too."""
+    decoder with this `language_weight`): only the `DecoderGrammar`, packed, comes back. `grammar`
+    may be a function that compiles it, so the compiling happens in the child too."""
 
-    def prepare_and_write() -> DecoderGrammar:
+    def prepare_and_write() -> PackedGrammar:
         compiled = grammar if isinstance(grammar, DeviceGrammar) else grammar()
         prepared, network = prepare_network(compiled, dictionary, phone_loop=phone_loop)
         write_dictionary(folder / DICTIONARY_FILE, network.pronunciations)
         write_fsg(folder / FSG_FILE, network, language_weight)
-        return prepared
+        return prepared.packed()
 
     return in_child(prepare_and_write)

@@ -15,8 +15,11 @@ them), same-sounding spellings written one way ("stop watch" is returned as
 found (`fsg.decoder_network`: words always said together joined into one decoder
 word, which transcripts split again). Its dictionary holds those words only,
 written to a temporary file for the decoder to load: PocketSphinx's whole
-dictionary (CMUdict) took 22 MB more resident memory. The template tree is not
-kept: `grammar` is the `DecoderGrammar`, its minimal automaton.
+dictionary (CMUdict) took 22 MB more resident memory. Neither the template tree
+nor the `DecoderGrammar` is kept: only its sentences, packed into arrays
+(`PackedGrammar`), to check n-best paths against (the automaton as Python
+objects held 1.9 MB of the smartwatch's). `grammar`, the `DecoderGrammar`, is
+prepared again here when a benchmark or a test asks for it.
 
 Cepstral mean normalisation adapts to the microphone over the first utterance;
 until then PocketSphinx starts from its model's prior, which is far from most
@@ -43,7 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.asr import compounds, rejection
-from assistant.asr.decoder_grammar import DICTIONARY_FILE, FSG_FILE, DecoderGrammar, prepare_in_child
+from assistant.asr.decoder_grammar import (
+    DICTIONARY_FILE,
+    FSG_FILE,
+    DecoderGrammar,
+    PackedGrammar,
+    prepare_grammar,
+    prepare_in_child,
+)
 from assistant.asr.fsg import Transition, phrase_loop_transitions
 from assistant.asr.grammar import DeviceGrammar
 from assistant.asr.phrases import UNKNOWN
@@ -121,23 +131,34 @@ class PocketSphinxRecognizer(Recognizer):
             "dither": True,
             "seed": DITHER_SEED,
         }
-        self.grammar: DecoderGrammar | None = None
+        self._source = grammar
+        self._sentences: PackedGrammar | None = None
+        self._grammar: DecoderGrammar | None = None
+        self._dictionary = Path((decoder_options or {}).get("dict") or pocketsphinx.Config()["dict"])
         if grammar is None:
             self._decoder = _decoder(pocketsphinx, {**options, **(decoder_options or {})})
         else:
             options.update(lm=None, bestpath=False, **GRAMMAR_BEAMS)
             options.update({k: v for k, v in (decoder_options or {}).items() if k != "dict"})
-            source = Path((decoder_options or {}).get("dict") or pocketsphinx.Config()["dict"])
             with tempfile.TemporaryDirectory(prefix="assistant-asr-") as folder:
                 language_weight = float(options.get("lw", pocketsphinx.Config()["lw"]))
-                self.grammar = prepare_in_child(
-                    grammar, source, Path(folder), language_weight, phone_loop=reject_non_commands
+                self._sentences = prepare_in_child(
+                    grammar, self._dictionary, Path(folder), language_weight, phone_loop=reject_non_commands
                 )
-                _log_preparation(self.grammar)
+                _log_preparation(self._sentences)
                 self._decoder = _decoder(pocketsphinx, {**options, "dict": str(Path(folder) / DICTIONARY_FILE)})
                 self._activate(lambda: self._decoder.read_fsg(str(Path(folder) / FSG_FILE)))
         self._warm = False  # has the cepstral mean adapted to this audio yet?
         self._pcm: list[bytes] = []
+
+    @property
+    def grammar(self) -> DecoderGrammar | None:
+        """The `DecoderGrammar` the decoder was given (None in open mode), prepared again in this
+        process on first use: for benchmarks and tests, which need more of it than `accepts`."""
+        if self._grammar is None and self._source is not None:
+            source = self._source if isinstance(self._source, DeviceGrammar) else self._source()
+            self._grammar = prepare_grammar(source, self._dictionary)[0]
+        return self._grammar
 
     @classmethod
     def phrase_loop(cls, phrases: Sequence[str]) -> PocketSphinxRecognizer:
@@ -189,7 +210,7 @@ class PocketSphinxRecognizer(Recognizer):
         text = _text(hypothesis.hypstr) if hypothesis is not None else ""
         if hypothesis is not None and hypothesis.hypstr and not text:
             log.debug("%s: not a command (the phone loop explained it best)", ENGINE)
-        if text and self.grammar is not None and not self.grammar.accepts(text):
+        if text and self._sentences is not None and not self._sentences.accepts(text):
             log.debug("%s: best path %r is not a grammar sentence", ENGINE, text)
         return text, self._nbest(text)
 
@@ -202,7 +223,7 @@ class PocketSphinxRecognizer(Recognizer):
                         break
                     text = _text(hypothesis.hypstr)
                     # lattice paths may leave the grammar (a word cut short at the end): keep its sentences
-                    in_grammar = self.grammar is None or self.grammar.accepts(text)
+                    in_grammar = self._sentences is None or self._sentences.accepts(text)
                     if text and in_grammar and text not in alternatives:
                         alternatives.append(text)
                     if len(alternatives) >= self.max_alternatives:
@@ -217,7 +238,7 @@ def _text(decoded: str) -> str:
     return "" if rejection.is_rejected(decoded) else compounds.split(decoded)
 
 
-def _log_preparation(grammar: DecoderGrammar) -> None:
+def _log_preparation(grammar: PackedGrammar) -> None:
     if grammar.spelled:
         log.info("%s: %d grammar words spelled from dictionary words: %s", ENGINE, len(grammar.spelled),
                  ", ".join(f"{w} = {' | '.join(p)}" for w, p in grammar.spelled.items()))  # fmt: skip
