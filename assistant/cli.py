@@ -922,7 +922,7 @@ def _run_listen(args: argparse.Namespace) -> int:
     from assistant.audio import frame_samples_for, open_source
     from assistant.fitting import MemoryLedger, describe_fitting, fit_memory
     from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
-    from assistant.pipeline import assemble
+    from assistant.pipeline import assemble, memory_degrader
     from assistant.profiles import load_device
 
     intents, profile = load_device(args.device, args.intents, args.profiles)  # only what this device needs
@@ -934,8 +934,9 @@ def _run_listen(args: argparse.Namespace) -> int:
         ledger=ledger,
     )  # fmt: skip
     fitting = fit_memory(
-        profile, ledger, loop.listening, loop.drop_wake_word if loop.wake else None, enforce=not args.ignore_limits
-    )
+        profile, ledger, loop.listening, memory_degrader(loop, profile, intents, args.engine),
+        enforce=not args.ignore_limits,
+    )  # fmt: skip
     mode = "push-to-talk" if loop.wake is None else f"say {profile.wake_phrase!r}"
     print(f"{profile.name}: listening on {args.input} ({mode}; Ctrl-C stops)", file=sys.stderr)
     print(f"  {describe_fitting(fitting)}", file=sys.stderr)

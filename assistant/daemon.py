@@ -68,7 +68,7 @@ from assistant.integrations.core import LockedCore, TranscriptLike
 from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet
 from assistant.nlu.result import ParseResult
 from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
-from assistant.pipeline import VoiceLoop, assemble
+from assistant.pipeline import VoiceLoop, assemble, memory_degrader
 from assistant.profiles import DEFAULT_PROFILES_DIR, DeviceProfile, load_device, profile_names
 from assistant.wake import IncompatibleWakeModel, phrase_slug
 
@@ -268,7 +268,7 @@ def build_assembly(config: DaemonConfig, previous: Assembly | None = None) -> As
     allowed = frozenset(intent.name for intent in intents.restricted_to(profile.domains).intents)
     # A reload measures the new setup while the old one is still loaded: it reports, only the start enforces.
     fitting = fit_memory(
-        profile, ledger, loop.listening, loop.drop_wake_word if loop.wake else None,
+        profile, ledger, loop.listening, memory_degrader(loop, profile, intents, config.engine),
         enforce=previous is None and not config.ignore_limits,
     )  # fmt: skip
     return Assembly(profile, intents, model, loop, turns, utterances, transcriber, allowed, fitting)

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from assistant.asr.factory import build_recognizer
 from assistant.asr.recognizer import Recognizer
+from assistant.asr.vosk_engine import VoskRecognizer
 from assistant.audio import frame_samples_for
 from assistant.budget import Listening
 from assistant.devices import simulate
@@ -40,7 +41,7 @@ from assistant.dialogue import Dialogue, Turn
 from assistant.endpoint import Endpointer, Utterance
 from assistant.errors import AssistantError
 from assistant.events import Announced, Awaiting, Event, Failed, Heard, NoCommand, Replied, Understood, Wake
-from assistant.fitting import MemoryLedger, measured_listening
+from assistant.fitting import Degradation, MemoryLedger, measured_listening, return_freed_memory
 from assistant.intents import IntentSet
 from assistant.nlu.runtime import IntentModel
 from assistant.profiles import DeviceProfile
@@ -163,6 +164,13 @@ class VoiceLoop:
         if not self._in_command:
             self._listen()
 
+    def replace_recognizer(self, build: Callable[[], Recognizer]) -> None:
+        """Decode with the recognizer `build` makes from now on. The old one is released first:
+        both at once could be over the very memory limit that asked for the change."""
+        del self.recognizer
+        return_freed_memory()
+        self.recognizer = build()
+
     def _listen(self) -> None:
         self.endpointer.reset()
         self._in_command = True
@@ -279,3 +287,25 @@ def assemble(
     )
     loop.listening, loop.memory = chosen, ledger
     return loop
+
+
+def memory_degrader(
+    loop: VoiceLoop, profile: DeviceProfile, intents: IntentSet, engine: str | None = None
+) -> Callable[[], Degradation | None]:
+    """What `fitting.fit_memory` calls when the loop is over the profile's memory limit: it gives
+    up what the profile's `degraded_mode` names, if the loop has that to give up."""
+
+    def degrade() -> Degradation | None:
+        mode = profile.degraded_mode
+        if mode == "push_to_talk" and loop.wake is not None:
+            loop.drop_wake_word()
+            return Degradation("the wake word", loop.listening)
+        if mode == "grammar" and loop.recognizer.mode == "open":
+            model = loop.recognizer.model if isinstance(loop.recognizer, VoskRecognizer) else None  # shared: kept
+            loop.replace_recognizer(
+                lambda: build_recognizer(profile, intents, engine=engine, mode="grammar", vosk_model=model)
+            )
+            return Degradation("the open vocabulary (grammar mode: the device's commands only)")
+        return None
+
+    return degrade

@@ -12,15 +12,16 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
-from audio_helpers import wake_then_command
+from audio_helpers import silence, speak, wake_then_command
 
 from assistant.audio import DEFAULT_FRAME_SAMPLES, iter_frames
 from assistant.budget import Listening, rss_mb
-from assistant.fitting import MemoryLedger, OverMemoryLimit, fit_memory
+from assistant.fitting import Degradation, MemoryLedger, OverMemoryLimit, fit_memory
 from assistant.intents import IntentSet
 from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
-from assistant.pipeline import assemble
+from assistant.pipeline import assemble, memory_degrader
 from assistant.profiles import DeviceProfile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +93,9 @@ def test_over_the_limit_push_to_talk_degraded_mode_drops_the_wake_word_and_fits(
 ) -> None:
     ballast = [_ballast()]  # stands in for the wake word: memory the degraded mode can give back
 
-    def drop() -> None:
+    def drop() -> Degradation:
         ballast.pop().close()
+        return Degradation("the wake word", Listening("push_to_talk", 0.0, "the wake word was given up"))
 
     resident = rss_mb()[0]
     profile = replace(
@@ -121,6 +123,30 @@ def test_over_the_limit_with_nothing_to_give_up_is_refused_naming_the_heaviest_c
     assert not fitting.fits and fitting.to_dict()["fits"] is False
     assert any(c.name == "ballast" and c.mb >= BALLAST_MB - 1 for c in fitting.components)
     kept.close()
+
+
+def test_over_the_limit_grammar_degraded_mode_trades_the_open_vocabulary_for_the_device_grammar(
+    profiles: dict[str, DeviceProfile], intents: IntentSet, model: IntentModel, tmp_path: Path
+) -> None:
+    speaker = profiles["smart_speaker"]
+    assert speaker.recognizer.mode == "open" and speaker.degraded_mode == "grammar"
+    ledger = MemoryLedger.starting_with("what came before")
+    loop = assemble(speaker, intents, model, engine="pocketsphinx", push_to_talk=True, ledger=ledger)
+    assert loop.recognizer.mode == "open"
+    resident = rss_mb()[0]
+    opened = next(c for c in ledger.components if c.name.startswith("recognizer"))
+    assert opened.mb > 40  # measured: 94 MB for the open decoder, 63 MB for the speaker's grammar one
+    profile = replace(speaker, memory_limit_mb=round(resident - 15))
+    fitting = fit_memory(profile, ledger, loop.listening, memory_degrader(loop, profile, intents, "pocketsphinx"))
+    assert fitting.fits and loop.recognizer.mode == "grammar"
+    assert fitting.degraded is not None and fitting.degraded.startswith("grammar: ")
+    assert "without the open vocabulary" in fitting.degraded
+    audio = np.concatenate([silence(0.5), speak("pause the music", tmp_path), silence(1.5)])
+    events = [e.to_dict() for e in loop.run(iter_frames(audio, DEFAULT_FRAME_SAMPLES))]
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["pause the music"]
+    # nothing of the kind to give up: a grammar recognizer stays, and the start is refused saying so
+    with pytest.raises(OverMemoryLimit, match=r"its degraded_mode, grammar, has nothing to give up here"):
+        fit_memory(replace(profile, memory_limit_mb=10), ledger, loop.listening, memory_degrader(loop, profile, intents))
 
 
 @pytest.fixture
