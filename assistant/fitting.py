@@ -17,7 +17,7 @@ serves (`assistant listen`, `assistant daemon`), with the same rules
   `grammar` turns an open-vocabulary recognizer into one that listens for the
   device's commands only; then memory is measured again. Still over (or with
   nothing of that kind to give up: `smaller_model` has no smaller intent model
-  than the int8 one the profiles use), the start is refused with
+  than the dynamic-range int8 one the profiles use), the start is refused with
   `OverMemoryLimit`, naming the heaviest component and the limit.
 """
 

@@ -394,7 +394,8 @@ def test_sighup_keeps_the_running_model_when_the_new_one_is_corrupt_and_takes_a_
     shutil.copytree(ROOT / "intents", intents)
     shutil.copytree(ROOT / "device_profiles", profiles)
     model.mkdir()
-    for name in ("model.json", "tokenizer.json", "model.tflite"):  # smart_light runs the int8 variant
+    weights = "model_dynamic_int8.tflite"  # the variant smart_light runs
+    for name in ("model.json", "tokenizer.json", weights):
         shutil.copy(ROOT / "models" / "nlu" / name, model / name)
     path = tmp_path / "events.sock"
     daemon = DaemonProcess(
@@ -411,14 +412,14 @@ def test_sighup_keeps_the_running_model_when_the_new_one_is_corrupt_and_takes_a_
         client.send({"type": "say", "text": "no"})
         client.lines.event("reply")
 
-        good_model = (model / "model.tflite").read_bytes()
-        replace_file(model / "model.tflite", random.Random(1).randbytes(len(good_model)))
+        good_model = (model / weights).read_bytes()
+        replace_file(model / weights, random.Random(1).randbytes(len(good_model)))
         daemon.signal(signal.SIGHUP)
         failed = client.lines.event("error", stage="reload")
-        assert "model.tflite" in failed["message"] and "kept the running configuration" in failed["message"]
+        assert weights in failed["message"] and "kept the running configuration" in failed["message"]
         client.send({"type": "say", "text": "turn on the kitchen lights"})  # the old model still answers
         assert client.lines.event("intent")["intent"] == "lights.on"
-        replace_file(model / "model.tflite", good_model)
+        replace_file(model / weights, good_model)
 
         lights = intents / "lights.yaml"
         good_intents = lights.read_text()

@@ -146,7 +146,9 @@ def test_over_the_limit_grammar_degraded_mode_trades_the_open_vocabulary_for_the
     assert [e["text"] for e in events if e["type"] == "transcript"] == ["pause the music"]
     # nothing of the kind to give up: a grammar recognizer stays, and the start is refused saying so
     with pytest.raises(OverMemoryLimit, match=r"its degraded_mode, grammar, has nothing to give up here"):
-        fit_memory(replace(profile, memory_limit_mb=10), ledger, loop.listening, memory_degrader(loop, profile, intents))
+        fit_memory(
+            replace(profile, memory_limit_mb=10), ledger, loop.listening, memory_degrader(loop, profile, intents)
+        )
 
 
 @pytest.fixture
