@@ -293,7 +293,8 @@ def memory_degrader(
     loop: VoiceLoop, profile: DeviceProfile, intents: IntentSet, engine: str | None = None
 ) -> Callable[[], Degradation | None]:
     """What `fitting.fit_memory` calls when the loop is over the profile's memory limit: it gives
-    up what the profile's `degraded_mode` names, if the loop has that to give up."""
+    up what the profile's `degraded_mode` names, if the loop has that to give up. (Only the
+    loop's recognizer changes mode: the daemon's Wyoming server keeps its own.)"""
 
     def degrade() -> Degradation | None:
         mode = profile.degraded_mode
