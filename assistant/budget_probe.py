@@ -2,6 +2,7 @@
 
     python -m assistant.budget_probe PROFILE COMMAND.wav [--intents DIR] [--profiles DIR]
                                      [--model DIR] [--engine E] [--push-to-talk]
+                                     [--without-domain NAME]
 
 Prints one JSON line: {"components": [{"name", "mb"}], "peak_mb", "notes"}.
 `assistant.budget` runs this; it is a separate process so that nothing loaded
@@ -14,6 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--engine")
     parser.add_argument("--push-to-talk", action="store_true")
+    parser.add_argument("--without-domain", help="the profile as if it did not enable this domain")
     args = parser.parse_args(argv)
     notes: list[str] = []
     loaded: dict[str, Any] = {}
@@ -49,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         intents, profile = load_device(
             args.profile, args.intents or DEFAULT_INTENTS_DIR, args.profiles or DEFAULT_PROFILES_DIR
         )
+        if args.without_domain:
+            profile = replace(profile, domains=tuple(d for d in profile.domains if d != args.without_domain))
+            intents = intents.restricted_to(profile.domains)
         audio = read_wav(args.wav)
         loaded.update(intents=intents, profile=profile, audio=audio)
 

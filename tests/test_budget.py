@@ -72,22 +72,30 @@ def test_advice_names_the_heaviest_component_and_what_would_fit() -> None:
     assert any("push-to-talk (no wake word): about 100.0 MB, fits" in line for line in advice)
     assert any(line.startswith("grammar mode") for line in advice)
     assert not report.ok
+    fewer = replace(report, without_domain_mb={"media": 95.0, "clock": 108.0})
+    assert fewer.advice()[-2:] == [
+        "without the media domain's commands: 95.0 MB, fits",  # the largest saving first
+        "without the clock domain's commands: 108.0 MB, still over",
+    ]
 
 
 @pytest.fixture
 def tight_profiles(tmp_path: Path) -> Path:
-    """A copy of the shipped profiles with a watch that has 10 MB and a 10 mW power budget."""
+    """A copy of the shipped profiles with a watch that has 10 MB and a 10 mW power budget,
+    and a coffee maker that has 10 MB."""
     folder = tmp_path / "profiles"
     shutil.copytree(ROOT / "device_profiles", folder)
     watch = folder / "smartwatch.yaml"
     text = re.sub(r"memory_limit_mb: \d+", "memory_limit_mb: 10", watch.read_text())
     watch.write_text(re.sub(r"budget_mw: [\d.]+", "budget_mw: 10", text))
+    coffee = folder / "coffee_maker.yaml"
+    coffee.write_text(re.sub(r"memory_limit_mb: \d+", "memory_limit_mb: 10", coffee.read_text()))
     return folder
 
 
 def test_a_profile_over_its_memory_limit_fails_its_check(intents: IntentSet, tight_profiles: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "assistant", "--profiles", str(tight_profiles), "profiles", "check", "smartwatch",
+        [sys.executable, "-m", "assistant", "--profiles", str(tight_profiles), "profiles", "check", "coffee_maker",
          "--engine", "pocketsphinx", "--json"],
         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
     )  # fmt: skip
@@ -101,6 +109,11 @@ def test_a_profile_over_its_memory_limit_fails_its_check(intents: IntentSet, tig
     }
     assert sum(c["mb"] for c in report["components"]) == pytest.approx(report["total_mb"], abs=15)
     assert "heaviest component" in report["advice"][0]
+    # each domain but "general" measured again without its commands: a smaller grammar, a lower peak
+    without = report["without_domain_mb"]
+    assert set(without) == {"clock", "coffee"}
+    assert all(report["total_mb"] - 15 < mb < report["total_mb"] for mb in without.values()), without
+    assert f"without the coffee domain's commands: {without['coffee']:.1f} MB, still over" in report["advice"]
     for key in ("energy_mj_per_command", "standby_mw", "battery_days", "latency_ms"):
         assert key in report
 
