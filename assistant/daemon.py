@@ -63,7 +63,7 @@ from assistant.dialogue import Dialogue, Turn
 from assistant.endpoint import Endpointer, Utterance
 from assistant.errors import AssistantError, AudioError, IntegrationError
 from assistant.events import Announced, Event, Failed, Heard, NoCommand, Replied, Understood, Wake
-from assistant.fitting import Fitting, MemoryLedger, describe_fitting, fit_memory
+from assistant.fitting import Fitting, MemoryLedger, describe_fitting, fit_memory, return_freed_memory
 from assistant.integrations.core import LockedCore, TranscriptLike
 from assistant.intents import DEFAULT_INTENTS_DIR, IntentSet
 from assistant.nlu.result import ParseResult
@@ -576,6 +576,10 @@ class Daemon:
             self._assembly = new
         if self._bridge is not None:
             self._bridge.intents = new.intents
+        # The old setup's recognizer and models were freed into the C heap, which keeps them
+        # (measured: 17 to 30 MB more after three reloads); give that back to the system.
+        del old
+        return_freed_memory()
         self._emit([Status(self._now_s(), "reloaded", self._describe())])
 
     # ---------------------------------------------------------------- text turns (worker threads)
