@@ -245,6 +245,7 @@ def benchmark(
     require_tools()
     scores: list[Score] = []
     not_commands: list[NotCommands] = []
+    sounds = _NonCommandSounds.load(data_dir) if data_dir is not None else None  # the same for every device
     for device_index, name in enumerate(devices):
         profile = profiles[name]
         view = intents.restricted_to(profile.domains)
@@ -258,10 +259,10 @@ def benchmark(
         say(f"{name}: {len(texts)} commands, {words} grammar words")
         audio = [_render(text, i) for i, text in enumerate(texts)]
         scores.append(_score(name, "grammar", recognizer, texts, audio, words, expected=expected))
-        if data_dir is not None:
+        if sounds is not None:
             say(f"{name}: sounds that are not commands, and one-word recordings of real people")
-            not_commands += _not_commands(name, recognizer, data_dir)
-            real_commands, real_others = _real_words(name, recognizer, heard, data_dir)
+            not_commands += _not_commands(name, recognizer, sounds)
+            real_commands, real_others = _real_words(name, recognizer, heard, sounds)
             scores.append(real_commands)
             not_commands.append(real_others)
         if name == PHRASE_DEVICE:
@@ -288,35 +289,58 @@ def benchmark(
     return scores, not_commands, humans
 
 
-def _not_commands(device: str, recognizer: Recognizer, data_dir: Path) -> list[NotCommands]:
-    noise = read_wav(data_dir.joinpath(*KITCHEN_NOISE))
-    stretch = int(NOISE_STRETCH_S * SAMPLE_RATE_HZ)
-    starts = np.random.default_rng(0).integers(0, len(noise) - stretch, NOISE_STRETCHES)
-    heard_noise = tuple(decode(recognizer, noise[start : start + stretch])[0] for start in starts)
-    sentences = [text for text, _ in json.loads(data_dir.joinpath(*CLINC).read_text(encoding="utf-8"))["oos_val"]]
-    spoken = (_render(text, index)[0] for index, text in enumerate(sentences[:OUT_OF_SCOPE_SENTENCES]))
-    heard_speech = tuple(decode(recognizer, samples)[0] for samples in spoken)
+@dataclass(frozen=True)
+class _NonCommandSounds:
+    """The audio of the "not commands" measurements, read and synthesized once for every device."""
+
+    noise: tuple[NDArray[np.int16], ...]  # stretches of the kitchen recording
+    out_of_scope: tuple[NDArray[np.int16], ...]  # CLINC150 oos_val sentences, spoken like the commands
+    words: tuple[tuple[str, str, NDArray[np.int16]], ...]  # Speech Commands: (word, speaker, samples)
+
+    @classmethod
+    def load(cls, data_dir: Path) -> _NonCommandSounds:
+        kitchen = read_wav(data_dir.joinpath(*KITCHEN_NOISE))
+        stretch = int(NOISE_STRETCH_S * SAMPLE_RATE_HZ)
+        starts = np.random.default_rng(0).integers(0, len(kitchen) - stretch, NOISE_STRETCHES)
+        clinc = json.loads(data_dir.joinpath(*CLINC).read_text(encoding="utf-8"))
+        sentences = [text for text, _ in clinc["oos_val"]][:OUT_OF_SCOPE_SENTENCES]
+        words = tuple(
+            (folder.name, f"speaker {recording.stem.split('_')[0]}", read_wav(recording))
+            for folder in sorted(path for path in data_dir.joinpath(*SPEECH_COMMANDS).iterdir() if path.is_dir())
+            for recording in sorted(folder.glob("*.wav"))
+        )
+        return cls(
+            tuple(kitchen[start : start + stretch] for start in starts),
+            tuple(_render(text, index)[0] for index, text in enumerate(sentences)),
+            words,
+        )
+
+
+def _not_commands(device: str, recognizer: Recognizer, sounds: _NonCommandSounds) -> list[NotCommands]:
     return [
-        NotCommands(device, f"kitchen noise, {NOISE_STRETCH_S:g} s", heard_noise),
-        NotCommands(device, "out-of-scope sentences (CLINC150), espeak-ng", heard_speech),
+        NotCommands(
+            device, f"kitchen noise, {NOISE_STRETCH_S:g} s", tuple(decode(recognizer, s)[0] for s in sounds.noise)
+        ),
+        NotCommands(
+            device,
+            "out-of-scope sentences (CLINC150), espeak-ng",
+            tuple(decode(recognizer, s)[0] for s in sounds.out_of_scope),
+        ),
     ]
 
 
 def _real_words(
-    device: str, recognizer: Recognizer, grammar: DecoderGrammar, data_dir: Path
+    device: str, recognizer: Recognizer, grammar: DecoderGrammar, sounds: _NonCommandSounds
 ) -> tuple[Score, NotCommands]:
     """Speech Commands' one-word recordings: the words the grammar has as commands ("yes", "stop")
     scored as commands, the others ("bed", "marvin") as sounds that are not commands."""
     utterances, others = [], []
-    for folder in sorted(path for path in data_dir.joinpath(*SPEECH_COMMANDS).iterdir() if path.is_dir()):
-        for recording in sorted(folder.glob("*.wav")):
-            samples = read_wav(recording)
-            heard, cpu, wall = decode(recognizer, samples)
-            if grammar.accepts(folder.name):
-                speaker = f"speaker {recording.stem.split('_')[0]}"
-                utterances.append(Utterance(folder.name, speaker, heard, cpu, wall, len(samples) / SAMPLE_RATE_HZ))
-            else:
-                others.append(heard)
+    for word, speaker, samples in sounds.words:
+        heard, cpu, wall = decode(recognizer, samples)
+        if grammar.accepts(word):
+            utterances.append(Utterance(word, speaker, heard, cpu, wall, len(samples) / SAMPLE_RATE_HZ))
+        else:
+            others.append(heard)
     commands = Score(device, REAL_WORDS_SETUP, tuple(utterances), len(grammar.words()))
     return commands, NotCommands(device, "one-word recordings of real people (Speech Commands), not commands",
                                  tuple(others))  # fmt: skip
