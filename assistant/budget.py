@@ -245,10 +245,10 @@ def per_frame_cpu_ms(process: Callable[[np.ndarray], Any], frames: list[np.ndarr
 # Memory ---------------------------------------------------------------------
 
 
-def rss_mb() -> tuple[float, float]:
-    """(resident now, resident peak) of this process in MB, from /proc/self/status."""
+def rss_mb(pid: int | None = None) -> tuple[float, float]:
+    """(resident now, resident peak) in MB of this process, or of process `pid`, from /proc."""
     values: dict[str, float] = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
         key, _, rest = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             values[key] = float(rest.split()[0]) / 1024.0

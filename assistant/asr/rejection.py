@@ -42,9 +42,8 @@ The coffee maker's 20 recordings of real people kept every slot right in each
 row measured. 1e-7 is used: noise stops turning into commands (176 of 200 ->
 18), a quarter of the out-of-scope sentences and half of the other words are
 turned away, for 2 espeak-ng commands in 300 and one real one-word command in
-40. Short
-commands are where the loop costs most: a word of two or three phones pays
-little on the loop, and 1e-6 lost 3 of the 40 real ones. The loop costs 9%
+40. Short commands are where the loop costs most: a word of two or three phones
+pays little on the loop, and 1e-6 lost 3 of the 40 real ones. The loop costs 9%
 more CPU (rtf 0.047 -> 0.051).
 """
 
