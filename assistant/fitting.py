@@ -24,7 +24,6 @@ serves (`assistant listen`, `assistant daemon`), with the same rules
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -195,8 +194,7 @@ def return_freed_memory() -> None:
     reuse: PocketSphinx's open-vocabulary decoder, released, left 43 of its 94 MB resident
     until `malloc_trim` (glibc; elsewhere the collection is all that is done)."""
     gc.collect()
-    library = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(library), "malloc_trim", None) if library else None
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the symbols already loaded: libc's among them
     if trim is not None:
         trim(0)
 
