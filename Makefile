@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-SYSTEM_PACKAGES = espeak-ng sox libportaudio2 mosquitto
+SYSTEM_PACKAGES = espeak-ng flite sox libportaudio2 mosquitto
 
 .PHONY: setup system-packages demo test lint check clean
 

@@ -726,7 +726,7 @@ def _run_bench_soak(args: argparse.Namespace) -> int:
 
 
 def _run_bench_wake(args: argparse.Namespace) -> int:
-    from assistant.benchmarks.wake import benchmark, markdown, to_json
+    from assistant.benchmarks.wake import BenchScale, benchmark, markdown, to_json
     from assistant.datasets import data_dir
     from assistant.train.wakeword_data import default_cache_dir
     from assistant.wake import DEFAULT_WAKE_DIR
@@ -737,7 +737,7 @@ def _run_bench_wake(args: argparse.Namespace) -> int:
         args.data or data_dir(),
         args.cache or default_cache_dir(),
         args.phrase or (),
-        args.hours,
+        BenchScale(hours=args.hours),
         say=lambda m: print(f"== {m}", file=sys.stderr),
     )
     report = markdown(results, _invocation("assistant bench wake"), args.model or DEFAULT_WAKE_DIR)

@@ -21,8 +21,11 @@ from assistant.audio import SAMPLE_RATE_HZ, write_wav
 from assistant.errors import AudioError
 from assistant.train.speech import (
     EXTRA_TRAIN_VARIANTS,
+    FLITE,
+    HELD_OUT_FLITE_VOICES,
     HELD_OUT_LANGUAGES,
     HELD_OUT_VARIANTS,
+    TRAIN_FLITE_VOICES,
     TRAIN_LANGUAGES,
     VALIDATION_VARIANTS,
     WIDE_TRAIN_VARIANTS,
@@ -221,7 +224,7 @@ def test_a_tiny_training_run_writes_a_head_the_runtime_runs(tmp_path: Path, monk
     pytest.importorskip("tensorflow", reason="training needs the [train] extra")
     from assistant.intents import load_intents
     from assistant.train import wakeword_data
-    from assistant.train.wakeword import WakeTrainingPlan, train_wakeword
+    from assistant.train.wakeword import WakeTrainingPlan, replace_plan, train_wakeword
 
     spoken: list[tuple[str, Voice]] = []
     real_synthesize = synthesize
@@ -232,14 +235,17 @@ def test_a_tiny_training_run_writes_a_head_the_runtime_runs(tmp_path: Path, monk
 
     monkeypatch.setattr(wakeword_data, "synthesize", recording_synthesize)
     out = tmp_path / "hey_fridge"
-    metadata = train_wakeword(
-        "Hey Fridge", out, WakeTrainingPlan.tiny(seed=3), load_intents(), None, tmp_path / "cache", ["hey watch"]
-    )
+    plan = replace_plan(WakeTrainingPlan.tiny(seed=3), flite_share=0.3)
+    metadata = train_wakeword("Hey Fridge", out, plan, load_intents(), None, tmp_path / "cache", ["hey watch"])
     # every voice that training and threshold choice heard: none of the benchmark's held-out ones
-    held_out = {v.lower() for v in HELD_OUT_VARIANTS}
+    held_out = {v.lower() for v in (*HELD_OUT_VARIANTS, *HELD_OUT_FLITE_VOICES)}
     assert spoken and not [v for _, v in spoken if v.language in HELD_OUT_LANGUAGES or v.variant.lower() in held_out]
     assert any(text.startswith("[['eI") for text, _ in spoken)  # the h-dropped phrase is among the positives
     assert any(v.variant in EXTRA_TRAIN_VARIANTS for _, v in spoken)
+    flite = [(text, v) for text, v in spoken if v.language == FLITE]
+    assert flite and {v.variant for _, v in flite} <= set(TRAIN_FLITE_VOICES)
+    assert not [text for text, _ in flite if text.startswith("[[")]  # espeak-ng phonemes go to espeak-ng only
+    assert metadata["training"]["voices"]["flite_voices"] == list(TRAIN_FLITE_VOICES)
     assert metadata["phrase"] == "hey fridge"
     assert metadata["metrics"]["tflite_vs_keras_max_abs_diff"] <= 1e-4
     assert metadata["training"]["windows"]["positive"] > 0
@@ -273,6 +279,20 @@ def test_voice_pools_are_disjoint() -> None:
     voices = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True, check=True).stdout
     files = {name.lower() for name in re.findall(r"!v/(\S+)", voices)}
     assert train <= files, sorted(train - files)  # each names a variant espeak-ng has: no silent fallback
+    assert not set(TRAIN_FLITE_VOICES) & set(HELD_OUT_FLITE_VOICES)
+    flite = subprocess.run(["flite", "-lv"], capture_output=True, text=True, check=True).stdout.split()
+    assert {*TRAIN_FLITE_VOICES, *HELD_OUT_FLITE_VOICES} <= set(flite)  # flite falls back to kal silently
+
+
+def test_flite_voices_speak_at_the_asked_speed() -> None:
+    """A flite voice is a recorded speaker, not espeak-ng's sound; its speed follows speed_wpm."""
+    text = "hey fridge, make some ice"
+    slow, fast = (synthesize(text, Voice(FLITE, "slt", wpm, 50)) for wpm in (120, 200))
+    espeak = synthesize(text, Voice("en-us", "f2", 120, 50))
+    assert Voice(FLITE, "slt", 120, 50).name == "flite-slt" and Voice("en-gb", "m3", 160, 50).name == "en-gb+m3"
+    spans = [np.subtract(*active_span(a)[::-1]) / SAMPLE_RATE_HZ for a in (slow, fast)]
+    assert 1.4 < spans[0] / spans[1] < 1.9  # 200/120 = 1.67
+    assert slow.size != espeak.size or not np.array_equal(slow, espeak)
 
 
 def test_training_human_recordings_and_noise_are_apart_from_the_benchmarks() -> None:
@@ -342,3 +362,20 @@ def test_scene_colouring_and_a_command_after_the_phrase() -> None:
     assert end == end_2 and alone.size == followed.size
     after = slice(end * FRAME_SAMPLES + 1152 + 2 * FRAME_SAMPLES, None)  # from 160 ms after the phrase's end
     assert np.abs(alone[after].astype(np.int32)).max() < 50 < np.abs(followed[after].astype(np.int32)).max()
+
+
+def test_the_benchmark_measures_a_shipped_head_on_held_out_voices_and_another_engine(tmp_path: Path) -> None:
+    """`assistant bench wake` at a small scale: every measure is filled from real audio."""
+    from assistant.benchmarks.wake import BenchScale, benchmark, markdown
+    from assistant.intents import load_intents
+
+    scale = BenchScale(hours=0.01, noise_hours=0.005, renders=8, cpu_seconds=5.0)
+    [result] = benchmark(load_intents(), DEFAULT_WAKE_DIR, None, tmp_path / "cache", ["Hey Watch"], scale)
+    assert result.phrase == "hey watch" and 0.009 < result.speech_hours < 0.011
+    assert (result.clean_positives, result.noisy_positives, result.other_engine_positives) == (8, 8, 8)
+    # held-out espeak-ng voices said plainly: the shipped head hears most of them
+    assert result.clean_false_rejects <= 4
+    assert set(result.false_reject_rate_by_accent) <= set(HELD_OUT_LANGUAGES)
+    assert 0 < result.cpu_ms_per_frame < FRAME_MS and result.head_parameters > 0
+    report = markdown([result], "assistant bench wake", DEFAULT_WAKE_DIR)
+    assert "| hey watch | " in report and "FR other engine" in report

@@ -1,9 +1,14 @@
-"""Synthesized speech and noise for training and measuring: espeak-ng and sox.
+"""Synthesized speech and noise for training and measuring: espeak-ng, flite and sox.
 
-`Voice` is one espeak-ng speaker (language + variant, speed, pitch); `synthesize`
-renders text with it as 16 kHz mono int16, optionally through sox effects (room
-reverb). `sox_noise` makes stationary noise. Both tools are deterministic (sox
-runs with `-R`), so the same request always gives the same samples.
+`Voice` is one speaker: an espeak-ng language + variant, or a flite voice, at a
+speed and pitch; `synthesize` renders text with it as 16 kHz mono int16, optionally
+through sox effects (room reverb). `sox_noise` makes stationary noise. The tools are
+deterministic (sox runs with `-R`), so the same request always gives the same samples.
+
+espeak-ng is a formant synthesizer: its voices share one sound, whatever the
+variant. flite's voices are built from recordings of real speakers (CMU ARCTIC), a
+second kind of voice so that a head does not learn espeak-ng's sound as part of the
+phrase.
 
 The voice pools are split once: `TRAIN_*` for training (widened by
 `EXTRA_TRAIN_VARIANTS` and the `WIDE_*` speed and pitch ranges for a head's
@@ -54,6 +59,13 @@ WIDE_SPEED_WPM = (105, 235)  # the ranges of the widened training voices
 WIDE_PITCH = (10, 90)
 ESPEAK_TIMEOUT_S = 60
 
+FLITE = "flite"  # a Voice's language for flite voices; its variant is then the flite voice
+# flite's own voices, split like espeak-ng's: kal16 (US male, diphones), awb (Scottish male), slt (US
+# female) train; rms (US male) only measures. awb_time only says times; kal is kal16 at 8 kHz.
+TRAIN_FLITE_VOICES = ("kal16", "awb", "slt")
+HELD_OUT_FLITE_VOICES = ("rms",)
+FLITE_REFERENCE_WPM = 160  # the espeak-ng speed that flite's natural rate (duration_stretch 1) stands for
+
 
 class SynthesisError(AssistantError):
     """espeak-ng or sox is missing or failed."""
@@ -61,17 +73,26 @@ class SynthesisError(AssistantError):
 
 @dataclass(frozen=True)
 class Voice:
-    language: str  # espeak-ng voice, e.g. "en-gb"
-    variant: str  # espeak-ng variant, e.g. "m3", "f2", "klatt"
+    language: str  # espeak-ng voice, e.g. "en-gb"; FLITE for a flite voice
+    variant: str  # espeak-ng variant, e.g. "m3", "f2", "klatt"; the flite voice, e.g. "slt"
     speed_wpm: int
-    pitch: int
+    pitch: int  # espeak-ng only: flite's recorded voices keep their speaker's pitch
 
     @property
-    def espeak_name(self) -> str:
-        return f"{self.language}+{self.variant}"
+    def name(self) -> str:
+        """ "en-gb+m3" for espeak-ng, "flite-slt" for flite: the text before a "+" is the accent."""
+        return f"{FLITE}-{self.variant}" if self.language == FLITE else f"{self.language}+{self.variant}"
 
     def describe(self) -> str:
-        return f"{self.espeak_name} {self.speed_wpm} wpm pitch {self.pitch}"
+        return f"{self.name} {self.speed_wpm} wpm pitch {self.pitch}"
+
+    def command(self, text: str) -> list[str]:
+        """The synthesizer command that writes `text` as a WAV file to stdout."""
+        if self.language == FLITE:
+            stretch = f"duration_stretch={FLITE_REFERENCE_WPM / self.speed_wpm:.3f}"
+            return ["flite", "-voice", self.variant, "--setf", stretch, "-t", text, "-o", "/dev/stdout"]
+        speed, pitch = str(self.speed_wpm), str(self.pitch)
+        return ["espeak-ng", "-v", self.name, "-s", speed, "-p", pitch, "--stdout", text]
 
 
 def random_voice(
@@ -84,23 +105,23 @@ def random_voice(
     return Voice(rng.choice(languages), rng.choice(variants), rng.randint(*speed_wpm), rng.randint(*pitch))
 
 
-def require_tools() -> None:
-    """Fail before any work when espeak-ng or sox is not installed."""
-    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+def require_tools(flite: bool = False) -> None:
+    """Fail before any work when espeak-ng or sox (or flite, when asked) is not installed."""
+    tools = ("espeak-ng", "sox", *((FLITE,) if flite else ()))
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         raise SynthesisError(
-            f"{' and '.join(missing)} not found: install the system packages (sudo apt-get install espeak-ng sox)"
+            f"{' and '.join(missing)} not found: install the system packages (sudo apt-get install {' '.join(tools)})"
         )
 
 
 def synthesize(text: str, voice: Voice, effects: Sequence[str] = ()) -> np.ndarray:
     """`text` spoken by `voice` as (n,) int16 at 16 kHz, through sox `effects` (e.g. ["reverb", "50"])."""
-    espeak = [
-        "espeak-ng", "-v", voice.espeak_name, "-s", str(voice.speed_wpm), "-p", str(voice.pitch), "--stdout", text,
-    ]  # fmt: skip
+    if voice.language == FLITE and text.startswith("[["):
+        raise SynthesisError(f"flite cannot say espeak-ng phonemes {text!r}")
     sox = ["sox", "-R", "-t", "wav", "-", *_RAW_16K, "-", *effects]
     try:
-        with subprocess.Popen(espeak, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as speaker:
+        with subprocess.Popen(voice.command(text), stdout=subprocess.PIPE, stderr=subprocess.PIPE) as speaker:
             converted = subprocess.run(
                 sox, stdin=speaker.stdout, capture_output=True, timeout=ESPEAK_TIMEOUT_S, check=False
             )

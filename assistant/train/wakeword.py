@@ -38,6 +38,7 @@ from assistant.intents import IntentSet
 from assistant.litert import load_interpreter
 from assistant.train.speech import (
     EXTRA_TRAIN_VARIANTS,
+    TRAIN_FLITE_VOICES,
     TRAIN_LANGUAGES,
     TRAIN_VARIANTS,
     VALIDATION_VARIANTS,
@@ -122,6 +123,7 @@ class WakeTrainingPlan:
     dropped_h: bool = True  # also the phrase without its initial h ("'ey fridge"), as many accents say it
     near_misses: int = 24  # confusables: "hey <word>", "<word> fridge", "hey <command opening>", that many each
     wide_stream_s: float = 3600.0  # negative stream by the widened voices (when wide_voices)
+    flite_share: float = 0.0  # share of the widened renders said by flite's recorded voices (TRAIN_FLITE_VOICES)
     seed: int = 0
 
     @classmethod
@@ -333,6 +335,8 @@ def build_sets(
         if plan.wide_voices
         else {}
     )  # fmt: skip
+    if wide and plan.flite_share > 0:
+        wide.update(flite_voices=TRAIN_FLITE_VOICES, flite_share=plan.flite_share)
     train_sets = {
         "positives": scene_windows(
             SceneRecipe(f"{slug}-positives-train", tuple(positive_texts), plan.positive_renders,
@@ -393,7 +397,7 @@ def train_wakeword(
     the sentence streams. `data_dir` holds the shared corpora (kitchen noise, human
     recordings); without it, training uses sox noise only."""
     started = time.perf_counter()
-    require_tools()
+    require_tools(flite=plan.wide_voices and plan.flite_share > 0)
     phrase = normalize_phrase(phrase)
     phrase_slug(phrase)  # refuses a phrase without letters before any work
     features = SpeechFeatures()
@@ -521,6 +525,7 @@ def describe(
                 "languages": list(TRAIN_LANGUAGES),
                 "variants": list(TRAIN_VARIANTS),
                 "extra_variants": list(EXTRA_TRAIN_VARIANTS) if plan.wide_voices else [],
+                "flite_voices": list(TRAIN_FLITE_VOICES) if plan.wide_voices and plan.flite_share > 0 else [],
                 "validation_variants": list(VALIDATION_VARIANTS),
             },
             "confusables": confusables,

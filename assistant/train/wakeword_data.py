@@ -1,7 +1,7 @@
 """Audio for wake word training and measuring, turned into speech embeddings once.
 
-Two kinds of audio, both synthesized by espeak-ng (`assistant.train.speech`) and
-mixed with noise (sox noise and the shared kitchen recording):
+Two kinds of audio, both synthesized by espeak-ng and, where a recipe asks, flite
+(`assistant.train.speech`) and mixed with noise (sox noise and the shared kitchen recording):
 
 - scenes: one utterance (the wake phrase, or a confusable one) after a stretch of
   background, sometimes followed by the start of a command, in noise or clean; the
@@ -38,6 +38,7 @@ from assistant.datagen import CorpusGenerator
 from assistant.errors import AudioError
 from assistant.intents import IntentSet
 from assistant.train.speech import (
+    FLITE,
     PITCH,
     SPEED_WPM,
     TRAIN_LANGUAGES,
@@ -411,6 +412,8 @@ class SceneRecipe:
     variants: tuple[str, ...] = TRAIN_VARIANTS
     speed_wpm: tuple[int, int] = SPEED_WPM
     pitch: tuple[int, int] = PITCH
+    flite_voices: tuple[str, ...] = ()  # flite voices that say `flite_share` of the renders
+    flite_share: float = 0.0
     speed_share: float = SPEED_SHARE  # share of renders through sox `speed` (0 for held-out measurements)
     colour_share: float = 0.0  # share of renders through a random sox equalizer, band limit, pitch or tempo change
     trailing_speech_share: float = 0.0  # scenes where a command follows the utterance, as in use
@@ -452,11 +455,20 @@ def random_colour(rng: random.Random) -> tuple[str, ...]:
     return tuple(effects)
 
 
+def pick_voice(rng: random.Random, recipe: SceneRecipe | StreamRecipe, text: str) -> Voice:
+    """A voice of the recipe for `text`: flite `recipe.flite_share` of the time, except for espeak-ng
+    phonemes (`[[...]]`), which only espeak-ng reads. Draws nothing more when the recipe has no flite
+    voices, so older recipes make the same audio."""
+    if recipe.flite_voices and not text.startswith("[[") and rng.random() < recipe.flite_share:
+        return Voice(FLITE, rng.choice(recipe.flite_voices), rng.randint(*recipe.speed_wpm), rng.randint(*recipe.pitch))
+    return random_voice(rng, recipe.languages, recipe.variants, recipe.speed_wpm, recipe.pitch)
+
+
 def plan_utterances(texts: Sequence[str], count: int, rng: random.Random, recipe: SceneRecipe) -> list[Utterance]:
     utterances = []
     for index in range(count):
         text = texts[index % len(texts)] if index < len(texts) else rng.choice(texts)
-        voice = random_voice(rng, recipe.languages, recipe.variants, recipe.speed_wpm, recipe.pitch)
+        voice = pick_voice(rng, recipe, text)
         reverb = (
             (rng.randint(20, 80), rng.randint(20, 80), rng.randint(30, 100)) if rng.random() < REVERB_SHARE else None
         )
@@ -574,13 +586,13 @@ def scene_windows(
         "scenes": scene_count,
         "renders": len(clips),
         "texts": len(set(u.text for u in utterances)),
-        "voices": len(set(u.voice.espeak_name for u in utterances)),
+        "voices": len(set(u.voice.name for u in utterances)),
         "reverb": sum(u.reverb is not None for u in utterances),
         "speed_perturbed": sum(u.speed is not None for u in utterances),
         "coloured": sum(bool(u.colour) for u in utterances),
         "noise": noise_counts,
         "seconds": round(sum(c.size for c in clips) / SAMPLE_RATE_HZ, 1),
-        "scene_voices": [utterances[i % len(clips)].voice.espeak_name for i in range(scene_count)],
+        "scene_voices": [utterances[i % len(clips)].voice.name for i in range(scene_count)],
     }
     cache.save(recipe.name, key, features, arrays, summary)
     return arrays
@@ -602,6 +614,8 @@ class StreamRecipe:
     pitch: tuple[int, int] = PITCH
     speed_share: float = SPEED_SHARE
     colour_share: float = 0.0
+    flite_voices: tuple[str, ...] = ()  # flite voices that say `flite_share` of the sentences
+    flite_share: float = 0.0
     noise_only: bool = False  # only the noise bed: no speech at all
     humans_only: bool = False  # only the human recordings, each once, with pauses
     seed: int = 0
@@ -712,7 +726,7 @@ def _segments(
     utterances = [
         Utterance(
             text,
-            random_voice(rng, recipe.languages, recipe.variants, recipe.speed_wpm, recipe.pitch),
+            pick_voice(rng, recipe, text),
             speed=rng.uniform(*SPEED_FACTOR) if rng.random() < recipe.speed_share else None,
             colour=random_colour(rng) if recipe.colour_share > 0 and rng.random() < recipe.colour_share else (),
         )
