@@ -246,6 +246,7 @@ def test_a_tiny_training_run_writes_a_head_the_runtime_runs(tmp_path: Path, monk
     assert flite and {v.variant for _, v in flite} <= set(TRAIN_FLITE_VOICES)
     assert not [text for text, _ in flite if text.startswith("[[")]  # espeak-ng phonemes go to espeak-ng only
     assert metadata["training"]["voices"]["flite_voices"] == list(TRAIN_FLITE_VOICES)
+    assert "flite speech" in metadata["licence_note"]
     assert metadata["phrase"] == "hey fridge"
     assert metadata["metrics"]["tflite_vs_keras_max_abs_diff"] <= 1e-4
     assert metadata["training"]["windows"]["positive"] > 0
@@ -293,6 +294,18 @@ def test_flite_voices_speak_at_the_asked_speed() -> None:
     spans = [np.subtract(*active_span(a)[::-1]) / SAMPLE_RATE_HZ for a in (slow, fast)]
     assert 1.4 < spans[0] / spans[1] < 1.9  # 200/120 = 1.67
     assert slow.size != espeak.size or not np.array_equal(slow, espeak)
+
+
+def test_a_slowed_flite_voice_goes_through_a_low_pass() -> None:
+    """sox `speed` 0.86 runs flite's 16 kHz at 13.8 kHz, where a 7 kHz low-pass is above Nyquist;
+    the utterance goes back to the voice's rate first. espeak-ng's 22 kHz never needs it."""
+    from assistant.train.wakeword_data import Utterance
+
+    band = ("highpass", "300", "lowpass", "7000")
+    flite = Utterance("hey watch?", Voice(FLITE, "kal16", 212, 33), speed=0.86, colour=band)
+    espeak = Utterance("hey watch?", Voice("en-us", "m3", 212, 33), speed=0.86, colour=band)
+    assert "rate" in flite.effects() and "rate" not in espeak.effects()
+    assert synthesize(flite.text, flite.voice, flite.effects()).size > SAMPLE_RATE_HZ // 2
 
 
 def test_training_human_recordings_and_noise_are_apart_from_the_benchmarks() -> None:

@@ -65,6 +65,8 @@ FLITE = "flite"  # a Voice's language for flite voices; its variant is then the 
 TRAIN_FLITE_VOICES = ("kal16", "awb", "slt")
 HELD_OUT_FLITE_VOICES = ("rms",)
 FLITE_REFERENCE_WPM = 160  # the espeak-ng speed that flite's natural rate (duration_stretch 1) stands for
+ESPEAK_RATE_HZ = 22050  # what each synthesizer writes, before sox converts to 16 kHz
+FLITE_RATE_HZ = 16000  # kal16, awb, rms and slt (kal, not used, writes 8 kHz)
 
 
 class SynthesisError(AssistantError):
@@ -82,6 +84,11 @@ class Voice:
     def name(self) -> str:
         """ "en-gb+m3" for espeak-ng, "flite-slt" for flite: the text before a "+" is the accent."""
         return f"{FLITE}-{self.variant}" if self.language == FLITE else f"{self.language}+{self.variant}"
+
+    @property
+    def sample_rate_hz(self) -> int:
+        """The rate the synthesizer writes: 16 kHz for flite's voices, 22.05 kHz for espeak-ng."""
+        return FLITE_RATE_HZ if self.language == FLITE else ESPEAK_RATE_HZ
 
     def describe(self) -> str:
         return f"{self.name} {self.speed_wpm} wpm pitch {self.pitch}"

@@ -486,11 +486,7 @@ def describe(
         "format_version": MODEL_FORMAT_VERSION,
         "phrase": phrase,
         "licence": LICENCE,
-        "licence_note": (
-            "head weights trained by this project's code on espeak-ng speech (GPL-3.0 program; its output "
-            "is not encumbered), sox noise, the kitchen noise of the Picovoice benchmark (Apache-2.0) and "
-            "Speech Commands one-word recordings (CC BY 4.0) as negatives"
-        ),
+        "licence_note": licence_note(plan),
         "head": {
             "file": HEAD_FILE,
             "sha256": file_sha256(head_path),
@@ -544,6 +540,18 @@ def describe(
             "tflite_vs_keras_max_abs_diff": parity,
         },
     }
+
+
+def licence_note(plan: WakeTrainingPlan) -> str:
+    """What the head's weights were trained on, and under which terms each came."""
+    flite = plan.wide_voices and plan.flite_share > 0
+    return (
+        "head weights trained by this project's code on espeak-ng speech (GPL-3.0 program; its output is not "
+        "encumbered)"
+        + (", flite speech (CMU's permissive licence; voices built from CMU's own recordings)" if flite else "")
+        + ", sox noise, the kitchen noise of the Picovoice benchmark (Apache-2.0) and Speech Commands one-word "
+        "recordings (CC BY 4.0) as negatives"
+    )
 
 
 def replace_plan(plan: WakeTrainingPlan, **changes: Any) -> WakeTrainingPlan:

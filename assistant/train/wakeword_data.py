@@ -434,6 +434,12 @@ class Utterance:
 
     def effects(self) -> list[str]:
         speed = [] if self.speed is None else ["speed", f"{self.speed:.3f}"]
+        if self.speed is not None and "lowpass" in self.colour:
+            # sox `speed` lowers the rate the next effects run at; back to the voice's own rate where a
+            # low-pass would be above that rate's Nyquist (flite's 16 kHz slowed down; never espeak-ng's)
+            cutoff = int(self.colour[self.colour.index("lowpass") + 1])
+            if cutoff >= self.voice.sample_rate_hz * self.speed / 2:
+                speed += ["rate", str(self.voice.sample_rate_hz)]
         return [*speed, *self.colour, *([] if self.reverb is None else ["reverb", *(str(v) for v in self.reverb)])]
 
 
