@@ -429,10 +429,12 @@ def models_table(models_dir: Path, phrases: Sequence[str]) -> list[str]:
         "the first phrase also builds the negative streams (training and validation) that later phrases read",
         "from the cache, and a run whose phrase audio is already cached (`build_sets`) counts training only.",
         "Negative audio 4 h: the widened plan (`wide_voices`: 1 h more by the extra training voices).",
+        "flite share: the share of the widened renders said by flite's training voices (0: espeak-ng only).",
+        "What was tried and why each head is the one shipped: [wakeword_training.md](wakeword_training.md).",
         "",
-        "| phrase | training min | windows (positive) | negative audio h | validation FA/h | validation FR "
-        "| confusables accepted | head KB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| phrase | training min | windows (positive) | negative audio h | flite share | validation FA/h "
+        "| validation FR | confusables accepted | head KB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for phrase in phrases:
         metadata = json.loads((models_dir / phrase_slug(phrase) / "wake.json").read_text(encoding="utf-8"))
@@ -443,7 +445,7 @@ def models_table(models_dir: Path, phrases: Sequence[str]) -> list[str]:
         negative_hours = round((plan["train_stream_s"] + wide_s) / 3600, 2)
         lines.append(
             f"| {phrase} | {training['seconds'] / 60:.1f} | {windows['total']:,} ({windows['positive']:,}) "
-            f"| {negative_hours:g} | {validation['false_accepts_per_hour']:.2f} "
+            f"| {negative_hours:g} | {plan.get('flite_share', 0.0):g} | {validation['false_accepts_per_hour']:.2f} "
             f"| {validation['false_reject_rate']:.3f} | {validation['confusable_accept_rate']:.3f} "
             f"| {metadata['head']['bytes'] / 1024:.0f} |"
         )
