@@ -6,9 +6,8 @@ through sox effects (room reverb). `sox_noise` makes stationary noise. The tools
 deterministic (sox runs with `-R`), so the same request always gives the same samples.
 
 espeak-ng is a formant synthesizer: its voices share one sound, whatever the
-variant. flite's voices are built from recordings of real speakers (CMU ARCTIC), a
-second kind of voice so that a head does not learn espeak-ng's sound as part of the
-phrase.
+variant. flite's voices are built from CMU's recordings of real speakers, a second
+kind of voice, so that a head does not learn espeak-ng's sound as part of the phrase.
 
 The voice pools are split once: `TRAIN_*` for training (widened by
 `EXTRA_TRAIN_VARIANTS` and the `WIDE_*` speed and pitch ranges for a head's
@@ -70,7 +69,7 @@ FLITE_RATE_HZ = 16000  # kal16, awb, rms and slt (kal, not used, writes 8 kHz)
 
 
 class SynthesisError(AssistantError):
-    """espeak-ng or sox is missing or failed."""
+    """espeak-ng, flite or sox is missing or failed."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ class Voice:
 
     @property
     def name(self) -> str:
-        """ "en-gb+m3" for espeak-ng, "flite-slt" for flite: the text before a "+" is the accent."""
+        """The voice's name, "en-gb+m3" for espeak-ng and "flite-slt" for flite; before a "+", its accent."""
         return f"{FLITE}-{self.variant}" if self.language == FLITE else f"{self.language}+{self.variant}"
 
     @property
