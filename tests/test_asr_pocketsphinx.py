@@ -18,7 +18,7 @@ from assistant.asr.grammar import compile_grammar
 from assistant.asr.models import MODELS_DIR_ENV, VOSK_MODEL_ENV
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.audio import read_wav, write_wav
-from assistant.benchmarks.asr import espeak_command, sample_commands
+from assistant.benchmarks.asr import FLITE_VOICES, espeak_command, sample_commands
 from assistant.cli import main
 from assistant.errors import RecognizerError
 from assistant.intents import IntentSet
@@ -54,6 +54,18 @@ def test_espeak_commands_decode_exactly_in_grammar_mode(
     ]
     exact = sum(h == t for h, t in zip(heard, texts, strict=True))
     assert exact >= 9, list(zip(texts, heard, strict=True))  # the benchmark measures the rate on more
+
+
+def test_commands_said_by_flite_voices_decode_in_grammar_mode(
+    watch: PocketSphinxRecognizer, intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    """The benchmark's second set of voices: recorded speakers through flite, not espeak-ng."""
+    assert watch.grammar is not None
+    texts = sample_commands(intents.restricted_to(profiles["smartwatch"].domains), watch.grammar.accepts, 8, seed=43)
+    heard = [watch.transcribe(espeak_command(text, voice, 160, seed=i)).text for i, (text, voice) in
+             enumerate(zip(texts, FLITE_VOICES * 2, strict=True))]  # fmt: skip
+    exact = sum(h == t for h, t in zip(heard, texts, strict=True))
+    assert exact >= 6, list(zip(texts, heard, strict=True))
 
 
 def test_a_transcript_names_its_engine_and_real_time_factor(watch: PocketSphinxRecognizer) -> None:

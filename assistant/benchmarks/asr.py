@@ -68,9 +68,13 @@ from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
 from assistant.slot_types import EnumSlot
 from assistant.templates import SlotRef, sample_pieces
-from assistant.train.speech import Voice, require_tools, synthesize
+from assistant.train.speech import FLITE, Voice, require_tools, synthesize
 
 VOICES = (("en-us", "m1"), ("en-us", "f3"), ("en", "m3"), ("en-us", "m3"))  # espeak-ng language + variant
+# The same commands said by flite's voices, built from recordings of real speakers: how much of what the
+# espeak-ng rows miss is espeak-ng's formant sound rather than the recognizer
+FLITE_VOICES = ((FLITE, "rms"), (FLITE, "slt"), (FLITE, "awb"), (FLITE, "kal16"))
+FLITE_SETUP = "grammar, flite voices"
 SPEEDS_WPM = (140, 150, 160, 175)
 DEFAULT_PITCH = 50
 LEAD_SILENCE_S = 0.3
@@ -194,7 +198,8 @@ class NotCommands:
 
 
 def espeak_command(text: str, voice: tuple[str, str], speed_wpm: int, seed: int) -> NDArray[np.int16]:
-    """`text` spoken by espeak-ng at 16 kHz with lead, trail and a noise floor (module docstring)."""
+    """`text` spoken by espeak-ng (or flite, for a FLITE voice) at 16 kHz with lead, trail and a noise
+    floor (module docstring)."""
     speech = synthesize(text, Voice(voice[0], voice[1], speed_wpm, DEFAULT_PITCH)).astype(np.float64)
     lead, trail = int(LEAD_SILENCE_S * SAMPLE_RATE_HZ), int(TRAIL_SILENCE_S * SAMPLE_RATE_HZ)
     signal = np.concatenate([np.zeros(lead), speech, np.zeros(trail)])
@@ -242,7 +247,7 @@ def benchmark(
     say: Callable[[str], None] = lambda message: None,
     seed: int = DEFAULT_SEED,
 ) -> tuple[list[Score], list[NotCommands], list[HumanResult]]:
-    require_tools()
+    require_tools(flite=True)
     scores: list[Score] = []
     not_commands: list[NotCommands] = []
     sounds = _NonCommandSounds.load(data_dir) if data_dir is not None else None  # the same for every device
@@ -259,6 +264,8 @@ def benchmark(
         say(f"{name}: {len(texts)} commands, {words} grammar words")
         audio = [_render(text, i) for i, text in enumerate(texts)]
         scores.append(_score(name, "grammar", recognizer, texts, audio, words, expected=expected))
+        flite_audio = [_render(text, i, FLITE_VOICES) for i, text in enumerate(texts)]
+        scores.append(_score(name, FLITE_SETUP, recognizer, texts, flite_audio, words, expected=expected))
         if sounds is not None:
             say(f"{name}: sounds that are not commands, and one-word recordings of real people")
             not_commands += _not_commands(name, recognizer, sounds)
@@ -351,8 +358,8 @@ def _respelled(respelled: str | None, text: str) -> str:
     return "" if respelled in (None, text) else str(respelled)
 
 
-def _render(text: str, index: int) -> tuple[NDArray[np.int16], str]:
-    voice = VOICES[index % len(VOICES)]
+def _render(text: str, index: int, voices: Sequence[tuple[str, str]] = VOICES) -> tuple[NDArray[np.int16], str]:
+    voice = voices[index % len(voices)]
     speed = SPEEDS_WPM[(index // len(VOICES)) % len(SPEEDS_WPM)]
     return espeak_command(text, voice, speed, seed=index), f"{voice[0]}+{voice[1]} {speed} wpm"
 
@@ -465,6 +472,15 @@ def markdown(
             f"All devices, grammar mode: {exact:.1%} exact of {n} commands ({respelled} respelled), "
             f"rtf (cpu) {cpu / audio:.3f}.",
         ]
+    flite_scores = [s for s in scores if s.setup == FLITE_SETUP]
+    if flite_scores:
+        n = sum(len(s.utterances) for s in flite_scores)
+        exact = sum(sum(u.exact for u in s.utterances) for s in flite_scores) / n
+        voices = ", ".join(v for _, v in FLITE_VOICES)
+        lines.append(
+            f"The same commands said by flite's voices ({voices}: built from recordings of real speakers): "
+            f"{exact:.1%} exact of {n}."
+        )
     real = [s for s in scores if s.setup == REAL_WORDS_SETUP]
     if real:
         n = sum(len(s.utterances) for s in real)
