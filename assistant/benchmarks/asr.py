@@ -360,7 +360,7 @@ def _respelled(respelled: str | None, text: str) -> str:
 
 def _render(text: str, index: int, voices: Sequence[tuple[str, str]] = VOICES) -> tuple[NDArray[np.int16], str]:
     voice = voices[index % len(voices)]
-    speed = SPEEDS_WPM[(index // len(VOICES)) % len(SPEEDS_WPM)]
+    speed = SPEEDS_WPM[(index // len(voices)) % len(SPEEDS_WPM)]
     return espeak_command(text, voice, speed, seed=index), f"{voice[0]}+{voice[1]} {speed} wpm"
 
 
