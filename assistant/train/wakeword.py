@@ -128,6 +128,11 @@ class WakeTrainingPlan:
     flite_share: float = 0.25
     seed: int = 0
 
+    @property
+    def uses_flite(self) -> bool:
+        """Whether flite's voices say some of the renders (only the widened sets have them)."""
+        return self.wide_voices and self.flite_share > 0
+
     @classmethod
     def tiny(cls, seed: int = 0) -> WakeTrainingPlan:
         """Seconds of data and a few epochs: for tests and smoke runs, not for use."""
@@ -337,7 +342,7 @@ def build_sets(
         if plan.wide_voices
         else {}
     )  # fmt: skip
-    if wide and plan.flite_share > 0:
+    if plan.uses_flite:
         wide.update(flite_voices=TRAIN_FLITE_VOICES, flite_share=plan.flite_share)
     train_sets = {
         "positives": scene_windows(
@@ -399,7 +404,7 @@ def train_wakeword(
     the sentence streams. `data_dir` holds the shared corpora (kitchen noise, human
     recordings); without it, training uses sox noise only."""
     started = time.perf_counter()
-    require_tools(flite=plan.wide_voices and plan.flite_share > 0)
+    require_tools(flite=plan.uses_flite)
     phrase = normalize_phrase(phrase)
     phrase_slug(phrase)  # refuses a phrase without letters before any work
     features = SpeechFeatures()
@@ -523,7 +528,7 @@ def describe(
                 "languages": list(TRAIN_LANGUAGES),
                 "variants": list(TRAIN_VARIANTS),
                 "extra_variants": list(EXTRA_TRAIN_VARIANTS) if plan.wide_voices else [],
-                "flite_voices": list(TRAIN_FLITE_VOICES) if plan.wide_voices and plan.flite_share > 0 else [],
+                "flite_voices": list(TRAIN_FLITE_VOICES) if plan.uses_flite else [],
                 "validation_variants": list(VALIDATION_VARIANTS),
             },
             "confusables": confusables,
@@ -546,11 +551,14 @@ def describe(
 
 def licence_note(plan: WakeTrainingPlan) -> str:
     """What the head's weights were trained on, and under which terms each came."""
-    flite = plan.wide_voices and plan.flite_share > 0
     return (
         "head weights trained by this project's code on espeak-ng speech (GPL-3.0 program; its output is not "
         "encumbered)"
-        + (", flite speech (CMU's permissive licence; voices built from CMU's own recordings)" if flite else "")
+        + (
+            ", flite speech (CMU's permissive licence; voices built from CMU's own recordings)"
+            if plan.uses_flite
+            else ""
+        )
         + ", sox noise, the kitchen noise of the Picovoice benchmark (Apache-2.0) and Speech Commands one-word "
         "recordings (CC BY 4.0) as negatives"
     )
