@@ -18,7 +18,7 @@ from assistant.asr.grammar import compile_grammar
 from assistant.asr.models import MODELS_DIR_ENV, VOSK_MODEL_ENV
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.audio import read_wav, write_wav
-from assistant.benchmarks.asr import FLITE_VOICES, espeak_command, sample_commands
+from assistant.benchmarks.asr import FLITE_VOICES, sample_commands, spoken_command
 from assistant.cli import main
 from assistant.errors import RecognizerError
 from assistant.intents import IntentSet
@@ -31,7 +31,7 @@ NOT_COMMANDS = ("hello", "what is the capital of peru", "send an email to john",
 @pytest.fixture(scope="module")
 def watch(intents: IntentSet, profiles: dict[str, DeviceProfile]) -> PocketSphinxRecognizer:
     recognizer = PocketSphinxRecognizer(compile_grammar(intents.restricted_to(profiles["smartwatch"].domains)))
-    recognizer.transcribe(espeak_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
+    recognizer.transcribe(spoken_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
     return recognizer
 
 
@@ -49,7 +49,7 @@ def test_espeak_commands_decode_exactly_in_grammar_mode(
     texts = sample_commands(intents.restricted_to(profiles["smartwatch"].domains), watch.grammar.accepts, 12, seed=42)
     voices = [("en-us", "m1"), ("en-us", "f3"), ("en", "m3")]
     heard = [
-        watch.transcribe(espeak_command(text, voices[i % 3], (140, 160, 175)[i % 3], seed=i)).text
+        watch.transcribe(spoken_command(text, voices[i % 3], (140, 160, 175)[i % 3], seed=i)).text
         for i, text in enumerate(texts)
     ]
     exact = sum(h == t for h, t in zip(heard, texts, strict=True))
@@ -62,14 +62,14 @@ def test_commands_said_by_flite_voices_decode_in_grammar_mode(
     """The benchmark's second set of voices: recorded speakers through flite, not espeak-ng."""
     assert watch.grammar is not None
     texts = sample_commands(intents.restricted_to(profiles["smartwatch"].domains), watch.grammar.accepts, 8, seed=43)
-    heard = [watch.transcribe(espeak_command(text, voice, 160, seed=i)).text for i, (text, voice) in
+    heard = [watch.transcribe(spoken_command(text, voice, 160, seed=i)).text for i, (text, voice) in
              enumerate(zip(texts, FLITE_VOICES * 2, strict=True))]  # fmt: skip
     exact = sum(h == t for h, t in zip(heard, texts, strict=True))
     assert exact >= 6, list(zip(texts, heard, strict=True))
 
 
 def test_a_transcript_names_its_engine_and_real_time_factor(watch: PocketSphinxRecognizer) -> None:
-    transcript = watch.transcribe(espeak_command("set a timer for twenty five minutes", ("en-us", "m1"), 160, seed=1))
+    transcript = watch.transcribe(spoken_command("set a timer for twenty five minutes", ("en-us", "m1"), 160, seed=1))
     assert transcript.text == "set a timer for twenty five minutes"
     assert transcript.engine == "pocketsphinx"
     assert transcript.alternatives[0] == transcript.text
@@ -79,7 +79,7 @@ def test_a_transcript_names_its_engine_and_real_time_factor(watch: PocketSphinxR
 
 
 def test_partial_text_grows_while_the_command_streams_in(watch: PocketSphinxRecognizer) -> None:
-    samples = espeak_command("start a stopwatch", ("en-us", "m1"), 150, seed=2)
+    samples = spoken_command("start a stopwatch", ("en-us", "m1"), 150, seed=2)
     watch.start()
     partials = [watch.feed(samples[i : i + 1280]).text for i in range(0, len(samples), 1280)]
     final = watch.finish()
@@ -92,8 +92,8 @@ def test_the_transcript_does_not_depend_on_the_frame_size(
     intents: IntentSet, profiles: dict[str, DeviceProfile]
 ) -> None:
     grammar = compile_grammar(intents.restricted_to(profiles["kitchen_timer"].domains))
-    samples = espeak_command("add two minutes to the pasta timer", ("en-us", "f3"), 160, seed=3)
-    warm_up = espeak_command(WARM_UP, ("en-us", "m1"), 160, seed=0)
+    samples = spoken_command("add two minutes to the pasta timer", ("en-us", "f3"), 160, seed=3)
+    warm_up = spoken_command(WARM_UP, ("en-us", "m1"), 160, seed=0)
     heard = set()
     for frame_samples in (1280, 320, 4000):
         recognizer = PocketSphinxRecognizer(grammar)
@@ -124,7 +124,7 @@ def test_open_mode_decodes_with_the_default_language_model(
 ) -> None:
     recognizer = build_recognizer(profiles["smart_speaker"], intents, engine="pocketsphinx")
     assert recognizer.mode == "open"
-    samples = espeak_command("what time is it", ("en-us", "m1"), 150, seed=4)
+    samples = spoken_command("what time is it", ("en-us", "m1"), 150, seed=4)
     recognizer.transcribe(samples)
     transcript = recognizer.transcribe(samples)
     assert transcript.engine == "pocketsphinx"
@@ -140,7 +140,7 @@ def test_a_vosk_profile_without_a_vosk_model_falls_back_to_pocketsphinx_and_says
     recognizer = build_recognizer(profile, intents)
     assert recognizer.engine == "pocketsphinx" and recognizer.mode == "grammar"
     assert any("using PocketSphinx instead" in r.message for r in caplog.records)
-    transcript = recognizer.transcribe(espeak_command("stop the timer", ("en-us", "m1"), 150, seed=5))
+    transcript = recognizer.transcribe(spoken_command("stop the timer", ("en-us", "m1"), 150, seed=5))
     assert transcript.engine == "pocketsphinx"
 
 
@@ -160,7 +160,7 @@ def test_frames_must_be_int16_mono(watch: PocketSphinxRecognizer) -> None:
 
 def test_transcribe_command_prints_the_json_transcript(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "command.wav"
-    write_wav(path, espeak_command("stop the timer", ("en-us", "f3"), 150, seed=6))
+    write_wav(path, spoken_command("stop the timer", ("en-us", "f3"), 150, seed=6))
     assert main(["transcribe", str(path), "--device", "kitchen_timer", "--engine", "pocketsphinx", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"text", "alternatives", "engine", "rtf"}
@@ -216,15 +216,15 @@ def test_noise_and_speech_that_is_not_a_command_come_back_as_no_text(
 ) -> None:
     kitchen = read_wav(coffee_maker_dir() / "noise" / "kitchen.wav")
     stretches = [kitchen[start : start + 32000] for start in range(0, 10 * 32000, 32000)]  # 2 s each
-    not_commands = [espeak_command(text, ("en-us", "m1"), 160, seed=0) for text in NOT_COMMANDS]
+    not_commands = [spoken_command(text, ("en-us", "m1"), 160, seed=0) for text in NOT_COMMANDS]
     heard = [watch.transcribe(audio).text for audio in [*stretches, *not_commands]]
     assert heard.count("") >= 11, heard  # measured: the 10 noise stretches and 2 of the 4 sentences
-    assert watch.transcribe(espeak_command("set a timer for ten minutes", ("en-us", "m1"), 160, seed=0)).text == (
+    assert watch.transcribe(spoken_command("set a timer for ten minutes", ("en-us", "m1"), 160, seed=0)).text == (
         "set a timer for ten minutes"
     )
     # without the phone loop, the grammar explains the same sounds as commands
     forced = PocketSphinxRecognizer(
         compile_grammar(intents.restricted_to(profiles["smartwatch"].domains)), reject_non_commands=False
     )
-    forced.transcribe(espeak_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
+    forced.transcribe(spoken_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
     assert sum(forced.transcribe(audio).text != "" for audio in [*stretches, *not_commands]) >= 8  # measured: 10

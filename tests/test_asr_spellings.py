@@ -11,7 +11,7 @@ from assistant.asr.automaton import WordAutomaton
 from assistant.asr.grammar import compile_grammar
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.asr.spellings import Respelling, canonical_spellings, respell
-from assistant.benchmarks.asr import Score, Utterance, espeak_command
+from assistant.benchmarks.asr import Score, Utterance, spoken_command
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
 
@@ -127,7 +127,7 @@ def test_respelled_grammar_sentences_are_in_the_decoder_grammar_and_others_uncha
 @pytest.fixture(scope="module")
 def dishwasher(intents: IntentSet, profiles: dict[str, DeviceProfile]) -> PocketSphinxRecognizer:
     recognizer = PocketSphinxRecognizer(compile_grammar(intents.restricted_to(profiles["dishwasher"].domains)))
-    recognizer.transcribe(espeak_command("what time is it", ("en-us", "m1"), 160, seed=0))  # adapt to the audio
+    recognizer.transcribe(spoken_command("what time is it", ("en-us", "m1"), 160, seed=0))  # adapt to the audio
     return recognizer
 
 
@@ -135,7 +135,7 @@ def dishwasher(intents: IntentSet, profiles: dict[str, DeviceProfile]) -> Pocket
 def test_the_recognizer_writes_the_canonical_spelling(said: str, dishwasher: PocketSphinxRecognizer) -> None:
     recognizer = dishwasher
     assert recognizer.grammar is not None
-    heard = recognizer.transcribe(espeak_command(said, ("en-us", "f3"), 150, seed=3)).text
+    heard = recognizer.transcribe(spoken_command(said, ("en-us", "f3"), 150, seed=3)).text
     assert heard == recognizer.grammar.respell(said) == said.replace("dish washer", "dishwasher")
 
 

