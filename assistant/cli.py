@@ -211,6 +211,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="training steps (default: the shipped model's)")
     train.add_argument("--size", type=int, help="synthetic corpus size (default: the shipped model's)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    train.add_argument(
+        "--hold-out",
+        action="store_true",
+        help="keep a fifth of each intent's templates out of training and score on them, to measure "
+        "how the model reads phrasings nobody wrote (default: it learns every template)",
+    )
     train.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
     train.add_argument("--tiny", action="store_true", help="a very small, fast model, for tests and smoke runs")
     train.add_argument("--json", action="store_true", help="print model.json when done")
@@ -825,7 +831,11 @@ def _run_train(args: argparse.Namespace) -> int:
     plan = TrainingPlan.tiny() if args.tiny else TrainingPlan()
     train_config = dataclasses.replace(plan.train, seed=args.seed, **({"steps": args.steps} if args.steps else {}))
     plan = dataclasses.replace(
-        plan, corpus_seed=args.seed, train=train_config, **({"corpus_size": args.size} if args.size else {})
+        plan,
+        corpus_seed=args.seed,
+        hold_out_templates=args.hold_out,
+        train=train_config,
+        **({"corpus_size": args.size} if args.size else {}),
     )
     bar = ProgressBar(plan.train.steps)
     started = time.perf_counter()
@@ -837,6 +847,7 @@ def _run_train(args: argparse.Namespace) -> int:
         _print_json(metadata)
         return 0
     print(f"model written to {args.out} in {(time.perf_counter() - started) / 60:.1f} min")
+    print(f"scored on commands of a held-out fifth of the templates; their phrasings: {plan.scored_phrasings}")
     print(f"{'variant':<14} {'KB':>6} {'intent acc':>10} {'frame acc':>9} {'oos recall':>10} {'p50 ms':>7}")
     for variant, info in metadata["variants"].items():
         m = metadata["metrics"][variant]["synthetic_validation"]
@@ -1024,9 +1035,9 @@ def _print_generation_summary(summary: dict[str, Any], out: Path) -> None:
 
 def _invocation(default: str) -> str:
     """The command line a report was made with, as its reader would type it."""
-    if sys.argv and sys.argv[0].endswith("assistant"):
+    if sys.argv and sys.argv[0].endswith(("assistant", "assistant/__main__.py")):  # the script or python -m
         return " ".join(["assistant", *sys.argv[1:]])
-    return default  # run through main() by a test or python -m: the canonical command
+    return default  # run through main() by a test: the canonical command
 
 
 def _write_report(path: Path, report: str) -> None:

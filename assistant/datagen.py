@@ -38,6 +38,7 @@ CLEAN, NOISY, OUT_OF_SCOPE, OTHER_DEVICE = "clean", "noisy", "out_of_scope", "ot
 
 PREFIX_PROBABILITY = 0.3
 SUFFIX_PROBABILITY = 0.15
+VALIDATION_SHARE = 0.2  # of each family's templates held out: the split every model is scored on
 MAX_MISSES = 400  # consecutive duplicates before a template family counts as exhausted
 MAX_SKELETONS = 50_000  # paths enumerated per intent to keep validation phrasings unseen
 
@@ -162,14 +163,17 @@ class CorpusGenerator:
         intents: IntentSet,
         *,
         seed: int = 0,
-        validation_share: float = 0.2,
+        validation_share: float = VALIDATION_SHARE,
+        out_of_scope_validation_share: float = VALIDATION_SHARE,
         noise_share: float = 0.15,
         out_of_scope_share: float = 0.08,
         other_device: IntentSet | None = None,
         other_device_share: float = 0.04,
     ) -> None:
-        """`other_device`, when given, holds intents this device lacks: their
-        commands become negatives ("not understood" on this device)."""
+        """`validation_share` of each intent's templates (this device's and
+        `other_device`'s) and `out_of_scope_validation_share` of the out-of-scope
+        templates are held out. `other_device`, when given, holds intents this
+        device lacks: their commands become negatives ("not understood" here)."""
         self.intents = intents
         self.seed = seed
         self.noise_share = noise_share
@@ -184,7 +188,9 @@ class CorpusGenerator:
             intent.name: _TemplateFamily(intent.name, intent.templates, intent.rules, seed, validation_share)
             for intent in (other_device.intents if other_device else ())
         }
-        self.oos_family = _TemplateFamily("out_of_scope", intents.out_of_scope, intents.rules, seed, validation_share)
+        self.oos_family = _TemplateFamily(
+            "out_of_scope", intents.out_of_scope, intents.rules, seed, out_of_scope_validation_share
+        )
 
     def generate(self, size: int, progress: Callable[[int, int], None] | None = None) -> Corpus:
         """At least `size` unique examples when the templates allow that many."""

@@ -59,6 +59,17 @@ def test_splits_share_no_template_and_no_sentence(corpus: Corpus) -> None:
     assert not {e.text for e in corpus.split(TRAIN)} & {e.text for e in corpus.split(VALIDATION)}
 
 
+def test_a_model_to_ship_learns_every_intent_template_while_out_of_scope_ones_stay_held_out(
+    intents: IntentSet,
+) -> None:
+    corpus = CorpusGenerator(intents, seed=3, validation_share=0.0).generate(SIZE)
+    held_out = corpus.split(VALIDATION)
+    assert held_out and all(e.intent is None for e in held_out)
+    default = CorpusGenerator(intents, seed=3)
+    assert any(VALIDATION in family.splits for family in default.families.values())
+    assert CorpusGenerator(intents, seed=3, validation_share=0.0).oos_family.splits == default.oos_family.splits
+
+
 def test_no_validation_phrasing_can_come_from_a_training_template(intents: IntentSet) -> None:
     """Held-out templates must test unseen phrasings, not paraphrases that the
     training templates also produce (e.g. through shared optional words)."""

@@ -48,8 +48,11 @@ def test_a_words_later_pieces_keep_its_tag() -> None:
     assert tags[2] == (OUT if tags[1] == OUT else I_DURATION)
 
 
-def test_allowed_intent_log_probs_renormalise_over_the_device() -> None:
-    logits = np.array([0.0, 5.0, 1.0])
-    scores = allowed_intent_log_probs(logits, np.array([True, False, True]))
+def test_what_the_device_lacks_counts_for_none() -> None:
+    logits = np.array([0.0, 5.0, 1.0, 2.0])  # none, another device's intent, two of this device's
+    scores = allowed_intent_log_probs(logits, np.array([True, False, True, True]), none_index=0)
     assert scores[1] == -np.inf
-    assert np.isclose(np.exp(scores[[0, 2]]).sum(), 1.0)
+    assert np.isclose(np.exp(scores).sum(), 1.0)
+    assert scores[0] > max(scores[2], scores[3])  # the other device's intent was the likeliest
+    probabilities = np.exp(logits) / np.exp(logits).sum()
+    assert np.allclose(np.exp(scores[[2, 3]]), probabilities[[2, 3]])

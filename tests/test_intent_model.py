@@ -4,6 +4,7 @@ runtime must load what training writes and refuse what it cannot run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.datagen import CorpusGenerator
+from assistant.datagen import TRAIN, CorpusGenerator
 from assistant.intents import IntentSet
 from assistant.litert import load_interpreter
 from assistant.nlu.labels import LabelSet
@@ -23,7 +24,7 @@ pytest.importorskip("tensorflow", reason="the [train] extra provides TensorFlow"
 from assistant.train.data import RowBuilder, add_corpus
 from assistant.train.export import export
 from assistant.train.model import ModelConfig
-from assistant.train.pipeline import TrainingPlan, run, train_tokenizer
+from assistant.train.pipeline import TrainingPlan, run, scored_examples, train_tokenizer
 from assistant.train.trainer import TrainConfig, train
 
 
@@ -101,6 +102,21 @@ def test_training_writes_a_self_describing_model(tiny_model_dir: Path) -> None:
     for variant, info in metadata["variants"].items():
         assert (tiny_model_dir / info["file"]).stat().st_size == info["bytes"]
         assert set(metadata["metrics"][variant]["synthetic_validation"]) >= {"intent_accuracy", "oos_recall"}
+
+
+def test_a_shipped_build_and_a_hold_out_build_are_scored_on_the_same_commands(intents: IntentSet) -> None:
+    """Both score the held-out fifth of the templates: the shipped build learnt them, the other never saw them."""
+    plan = TrainingPlan.tiny()
+    learns_all = CorpusGenerator(intents, seed=plan.corpus_seed, validation_share=0.0).generate(plan.corpus_size)
+    holds_out = CorpusGenerator(intents, seed=plan.corpus_seed).generate(plan.corpus_size)
+    scored = scored_examples(plan, intents, learns_all)
+    held_out_plan = dataclasses.replace(plan, hold_out_templates=True)
+    assert [e.text for e in scored] == [e.text for e in scored_examples(held_out_plan, intents, holds_out)]
+    in_scope = {e.template for e in scored if e.intent is not None}
+    learnt = in_scope & {e.template for e in learns_all.split(TRAIN)}  # a small corpus may miss a template
+    assert in_scope and len(learnt) > 0.95 * len(in_scope)
+    assert not in_scope & {e.template for e in holds_out.split(TRAIN)}
+    assert (plan.scored_phrasings, held_out_plan.scored_phrasings) == ("written, learnt", "unseen")
 
 
 def test_the_runtime_parses_with_the_trained_model(intents: IntentSet, tiny_model_dir: Path) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
 
+from assistant.benchmarks.nlu import on_other_devices
 from assistant.cli import main
+from assistant.datagen import VALIDATION, CorpusGenerator
+from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
 from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
 from assistant.profiles import DeviceProfile
@@ -58,17 +62,34 @@ def test_the_shipped_model_understands_everyday_commands(
     assert {s.name: s.value for s in result.slots} == slots
 
 
+def test_the_shipped_model_leaves_another_devices_commands_alone(
+    models: dict[str, IntentModel], intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    """An oven command said to the watch is not understood, not read as the watch's nearest intent."""
+    held_out = CorpusGenerator(intents, seed=11).generate(6000).split(VALIDATION)
+    commands = [LabelledCommand(e.text, e.intent) for e in random.Random(0).sample(held_out, 400) if e.intent]
+    moved = on_other_devices(commands, intents, profiles, seed=0)
+    gold = {c.text: c.intent for c in commands}
+    assert len(moved.commands) > 100
+    assert all(c.intent is None and gold[c.text] not in moved.allowed[c.text] for c in moved.commands)
+    model = models["dynamic_int8"]
+    acted = [(c.text, r.intent) for c in moved.commands if (r := model.parse(c.text, moved.allowed[c.text])).intent]
+    assert len(acted) <= 0.02 * len(moved.commands), acted[:5]
+
+
 def test_the_shipped_model_is_small_and_describes_itself(models: dict[str, IntentModel]) -> None:
     metadata = models["int8"].metadata
     for info in metadata["variants"].values():
         assert info["bytes"] <= 1.5 * 1024 * 1024 or info["file"].endswith("float32.tflite")
     assert metadata["parameters"] < 2_000_000
-    # regression floors on a random sample of held-out synthetic templates (see docs/benchmarks.md)
-    held_out = metadata["metrics"]["int8"]["synthetic_validation"]
-    assert held_out["intent_accuracy"] > 0.85
-    assert held_out["frame_accuracy"] > 0.85
-    assert held_out["oos_recall"] > 0.9
-    assert held_out["oos_false_reject"] < 0.05
+    # the shipped model learnt every template; these floors are on the commands of the fifth
+    # that a hold-out build never sees (docs/model.md), out-of-scope ones unseen by both
+    assert metadata["training"]["plan"]["hold_out_templates"] is False
+    written = metadata["metrics"]["int8"]["synthetic_validation"]
+    assert written["intent_accuracy"] > 0.97
+    assert written["frame_accuracy"] > 0.95
+    assert written["oos_recall"] > 0.9
+    assert written["oos_false_reject"] < 0.02
 
 
 def test_parse_json_is_the_documented_contract(capsys: pytest.CaptureFixture[str]) -> None:

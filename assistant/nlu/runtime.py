@@ -136,15 +136,16 @@ class IntentModel:
         outputs = self.run(ids, len(ids))
         allowed_names = set(allowed) if allowed is not None else {i.name for i in self.intents.intents}
         mask = np.array([name == NONE or name in allowed_names for name in self.labels.intents])
-        intent_scores = allowed_intent_log_probs(outputs.intent, mask)
+        none_index = self.labels.intent_index(None)
+        intent_scores = allowed_intent_log_probs(outputs.intent, mask, none_index)
         tag_scores = log_softmax(outputs.tags[1 : 1 + len(encoding.ids)])
 
         best_intent: str | None = None
         best_score, best_tags = -math.inf, list[int]()
-        ranked = [int(i) for i in np.argsort(-intent_scores)[: CANDIDATE_INTENTS + 1]]
+        ranked = [int(i) for i in np.argsort(-intent_scores) if i != none_index][:CANDIDATE_INTENTS]
         for index in ranked:
             name = self.labels.intents[index]
-            if name == NONE or not np.isfinite(intent_scores[index]):
+            if not np.isfinite(intent_scores[index]):
                 continue
             slots = list(self.intents.intent(name).slots)
             tags, tag_score = viterbi_tags(tag_scores, encoding.word_starts, slots, self.labels)
@@ -154,7 +155,7 @@ class IntentModel:
         confidence = math.exp(best_score) if best_intent else 0.0
         # "none" competes with intents, not with whole frames: the tags' probability
         # would otherwise count against every command that has slots.
-        none_score = float(intent_scores[self.labels.intent_index(None)])
+        none_score = float(intent_scores[none_index])
         best_intent_score = float(intent_scores[self.labels.intent_index(best_intent)]) if best_intent else -math.inf
         if best_intent is None or none_score > best_intent_score or confidence < self.threshold:
             return ParseResult(text, None, (), confidence, _ms(started))

@@ -29,7 +29,7 @@ import numpy as np
 import sentencepiece as spm
 
 from assistant import __version__
-from assistant.datagen import VALIDATION, CorpusGenerator, Example, corpus_fingerprint
+from assistant.datagen import VALIDATION, VALIDATION_SHARE, Corpus, CorpusGenerator, Example, corpus_fingerprint
 from assistant.datasets import data_dir
 from assistant.evaluation import LabelledCommand, evaluate
 from assistant.intents import IntentSet
@@ -55,6 +55,15 @@ class TrainingPlan:
     pieces: int = 1000  # SentencePiece vocabulary, before control symbols and labels
     reply_share: float = 0.35  # in-scope examples that also train the reply task
     max_eval: int = 4000  # validation commands scored per variant
+    # Keep a fifth of each intent's templates (datagen.VALIDATION_SHARE) out of training.
+    # The shipped model does not: a phrasing the definitions write is one the device
+    # must understand, and held out, those went unlearnt (0.903 of their commands right
+    # against 0.998). A build that holds them out (`assistant train --hold-out`)
+    # measures how the model reads phrasings nobody wrote. Either way the metrics score
+    # the commands of that same fifth. A fifth of the out-of-scope templates always
+    # stays out: they sample what else people say, and training on all of them too
+    # raised SLURP's in-scope false rejects 0.095 -> 0.116.
+    hold_out_templates: bool = False
     human_data: bool = True  # HWU64, CLINC150 and SLURP text from the data folder, where present
     text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
     human_repeat: int = 3  # times each in-scope human command is seen per epoch
@@ -74,6 +83,11 @@ class TrainingPlan:
     confidence_threshold: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    @property
+    def scored_phrasings(self) -> str:
+        """What the scored commands' phrasings are to this model."""
+        return "unseen" if self.hold_out_templates else "written, learnt"
 
     @classmethod
     def tiny(cls) -> TrainingPlan:
@@ -98,9 +112,10 @@ def run(
 ) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stage(f"corpus: {plan.corpus_size:,} commands from {len(intents.intents)} intents")
-    corpus = CorpusGenerator(intents, seed=plan.corpus_seed).generate(plan.corpus_size)
+    held_out = VALIDATION_SHARE if plan.hold_out_templates else 0.0
+    corpus = CorpusGenerator(intents, seed=plan.corpus_seed, validation_share=held_out).generate(plan.corpus_size)
     train_examples = [e for e in corpus.examples if e.split != VALIDATION]
-    validation = [e for e in corpus.examples if e.split == VALIDATION]
+    validation = scored_examples(plan, intents, corpus)
 
     stage(f"tokenizer: {plan.pieces} pieces")
     labels = LabelSet.from_intents(intents)
@@ -172,6 +187,14 @@ def run(
     return evaluate_model(plan, intents, out_dir, validation, metadata, stage)
 
 
+def scored_examples(plan: TrainingPlan, intents: IntentSet, corpus: Corpus) -> list[Example]:
+    """The commands of the held-out fifth of the templates: new phrasings to a model
+    that held them out, written ones to a model that learnt every template."""
+    if not plan.hold_out_templates:
+        corpus = CorpusGenerator(intents, seed=plan.corpus_seed).generate(plan.corpus_size)
+    return [e for e in corpus.examples if e.split == VALIDATION]
+
+
 def evaluate_model(
     plan: TrainingPlan,
     intents: IntentSet,
@@ -180,14 +203,14 @@ def evaluate_model(
     metadata: dict[str, Any],
     stage: Callable[[str], None] = lambda message: log.info(message),
 ) -> dict[str, Any]:
-    """Score every variant on a random sample of the held-out commands (the corpus
-    lists them intent by intent, so its first rows would cover only a few
-    intents), then rewrite model.json."""
+    """Score every variant on a random sample of `validation` (the corpus lists
+    it intent by intent, so its first rows would cover only a few intents), then
+    rewrite model.json."""
     sample = random.Random(plan.corpus_seed).sample(validation, min(plan.max_eval, len(validation)))
     commands = [_labelled(e) for e in sample]
     metadata["confidence_threshold"] = plan.confidence_threshold
     for variant in VARIANTS:
-        stage(f"evaluate: {variant} on {len(commands):,} held-out commands")
+        stage(f"evaluate: {variant} on {len(commands):,} commands of held-out templates ({plan.scored_phrasings})")
         runtime = IntentModel.load(intents, out_dir, variant)
         metadata["metrics"][variant] = {"synthetic_validation": evaluate(runtime.parse, commands).to_dict()}
     _write_metadata(out_dir, metadata)
