@@ -114,6 +114,11 @@ def synthetic_set_names(learnt: bool) -> tuple[str, str]:
     return f"{kind}, all intents", f"{kind}, per device"
 
 
+def _enabled_intents(intents: IntentSet, profiles: Mapping[str, DeviceProfile]) -> dict[str, frozenset[str]]:
+    """Device name -> the intents its profile's domains enable."""
+    return {name: frozenset(i.name for i in intents.restricted_to(p.domains).intents) for name, p in profiles.items()}
+
+
 def on_other_devices(
     commands: Sequence[LabelledCommand], intents: IntentSet, profiles: Mapping[str, DeviceProfile], seed: int
 ) -> EvalSet:
@@ -121,7 +126,7 @@ def on_other_devices(
     intent, where it must not be understood: an oven command said to the watch."""
     rng = random.Random(f"{seed}:other devices")
     names = sorted(profiles)
-    enabled = {name: frozenset(i.name for i in intents.restricted_to(profiles[name].domains).intents) for name in names}
+    enabled = _enabled_intents(intents, profiles)
     moved: dict[str, LabelledCommand] = {}
     allowed: dict[str, frozenset[str]] = {}
     for command in commands:
@@ -140,7 +145,7 @@ def per_device(
     device for an out-of-scope one), decoded with that device's intents only."""
     rng = random.Random(f"{seed}:devices")
     names = sorted(profiles)
-    enabled = {name: frozenset(i.name for i in intents.restricted_to(profiles[name].domains).intents) for name in names}
+    enabled = _enabled_intents(intents, profiles)
     allowed: dict[str, frozenset[str]] = {}
     for command in commands:
         wanted = [name for name in (command.intent, *sorted(command.alternatives)) if name is not None]
