@@ -102,12 +102,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="smart_speaker", help="device profile (default: %(default)s)")
     evaluate.add_argument("--dataset", type=Path, required=True, help="file or folder of labelled commands")
     evaluate.add_argument(
-        "--format", required=True, choices=("synthetic", "jsonl", "hwu64", "slurp", "clinc", "coffee"),
+        "--format", required=True,
+        choices=("synthetic", "jsonl", "hwu64", "slurp", "clinc", "home_assistant", "coffee"),
         help="coffee: recordings (labels.json + wav/) through the recognizer, then the model",
     )  # fmt: skip
     evaluate.add_argument("--snr", type=float, metavar="DB", help="coffee: mix noise/kitchen.wav in at this SNR")
     evaluate.add_argument("--engine", choices=("vosk", "pocketsphinx"), help="coffee: recognizer (default: profile)")
-    evaluate.add_argument("--split", help="synthetic: train|validation; clinc: train|val (default: held-out)")
+    evaluate.add_argument(
+        "--split",
+        help="synthetic: train|validation; home_assistant: train|validation|all; clinc: train|val (default: held-out)",
+    )
     evaluate.add_argument("--model", type=Path, help="model directory (default: the shipped model)")
     evaluate.add_argument("--variant", help="model variant (default: the device profile's)")
     evaluate.add_argument("--errors", type=int, default=0, metavar="N", help="also print N mistakes")
@@ -495,7 +499,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         return _run_eval_audio(args, model, device_intents, profile)
     commands = [c.within(allowed) for c in read_commands(args.format, args.dataset, model.intents, args.split)]
     excluded = 0
-    if args.format in ("slurp", "hwu64", "clinc"):  # never score on sentences the model was trained on
+    if args.format in ("slurp", "hwu64", "clinc", "home_assistant"):  # never score on sentences trained on
         seen = training_texts(model.metadata, model.intents, data_dir())
         kept = [c for c in commands if c.text not in seen]
         excluded, commands = len(commands) - len(kept), kept

@@ -5,14 +5,19 @@ Formats (`assistant eval --format`):
 - `jsonl`: one `{"text", "intent", "slots": {name: value}}` a line, intent null for out of scope;
 - `hwu64`: a folder of per-label `;`-separated CSV files (NLU-Evaluation-Data);
 - `slurp`: SLURP jsonl, label = scenario_action;
-- `clinc`: CLINC150's json with split keys; `--split val` also reads `oos_val`.
+- `clinc`: CLINC150's json with split keys; `--split val` also reads `oos_val`;
+- `home_assistant`: Home Assistant's sentence templates (a checkout of home-assistant/intents),
+  expanded (`assistant.ha_sentences`); `--split validation` (default) reads the held-out fifth
+  of the templates, `train` the rest, `all` both.
 
 Public labels become our intents through a mapping file in `mappings/`; a label
 with no mapping is out of scope for us (the right answer is "not understood"). A
 mapping may also ignore a label (its examples mix what we do and what we don't, with
 no way to tell them apart: neither trained on nor scored), and make an example out
 of scope when it names one of a label's slot types (a world-clock question is a
-`datetime_query` with a place name).
+`datetime_query` with a place name), keep a label's slots out (`intent_only`: its
+spans follow other conventions than our slots), and give values for the open lists
+a data set leaves to its user (`lists`: Home Assistant's areas and device names).
 Gold slot text is normalised and read by our own slot types before comparing. A
 free-text slot is kept as spoken: two spans of the one slot that touch or are
 joined by "by" are one value ("[dynamite] by [acdc]"), and where the slot's own
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant import ha_sentences
 from assistant.config import Section, read_yaml
 from assistant.errors import ConfigError, DatasetError, ValueParseError
 from assistant.evaluation import LabelledCommand
@@ -41,7 +47,7 @@ from assistant.textnorm import normalize
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 DATA_ENV = "ASSISTANT_DATA"  # a folder laid out like the shared data folder (hwu64/, slurp/, clinc150/)
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
-FORMATS = ("synthetic", "jsonl", "hwu64", "slurp", "clinc")
+FORMATS = ("synthetic", "jsonl", "hwu64", "slurp", "clinc", "home_assistant")
 _ANNOTATION = re.compile(r"\[\s*([^\[\]:]+?)\s*:\s*([^\[\]]*?)\s*\]")
 # Said just before a free-text value and part of it where our slot's examples have them
 # ("some jazz", "my workout playlist", "the beatles"); data sets mostly leave them out.
@@ -58,7 +64,10 @@ class LabelMapping:
     slots: dict[str, dict[str, str]]  # our intent -> {their slot type: our slot name}
     source: str
     ignore: frozenset[str] = frozenset()  # labels neither trained on nor scored
+    intent_only: frozenset[str] = frozenset()  # labels whose slot spans do not follow our slots' conventions
     out_of_scope_with: dict[str, frozenset[str]] = field(default_factory=dict)  # label -> their slot types
+    # values for a data set's open lists (Home Assistant's areas and device names): group -> list -> values
+    list_values: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def answers(self, label: str) -> tuple[str, ...]:
         """Our intents for `label`; empty when the label is out of scope for us."""
@@ -75,7 +84,7 @@ def data_dir() -> Path:
 
 def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
     top = Section(read_yaml(path), str(path))
-    allowed = {"dataset", "description", "intents", "slots", "ignore", "out_of_scope_with"}
+    allowed = {"dataset", "description", "intents", "slots", "ignore", "intent_only", "out_of_scope_with", "lists"}
     top.check_keys(allowed, {"dataset", "intents"})
     known = {intent.name for intent in intents.intents}
     mapped: dict[str, tuple[str, ...]] = {}
@@ -98,6 +107,9 @@ def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
     ignore = frozenset(top.strings("ignore")) if top.has("ignore") else frozenset()
     for label in sorted(ignore & set(mapped)):
         raise top.error(f"{label!r} is both mapped and ignored", "ignore")
+    intent_only = frozenset(top.strings("intent_only")) if top.has("intent_only") else frozenset()
+    for label in sorted(intent_only - set(mapped)):
+        raise top.error(f"{label!r} is not a mapped label", "intent_only")
     out_of_scope_with: dict[str, frozenset[str]] = {}
     if top.has("out_of_scope_with"):
         section = top.section("out_of_scope_with")
@@ -105,12 +117,18 @@ def load_mapping(path: Path, intents: IntentSet) -> LabelMapping:
             if str(label) not in mapped:
                 raise section.error("not a mapped label: only a mapped label's examples can be put out of scope", label)
             out_of_scope_with[str(label)] = frozenset(section.strings(label))
-    return LabelMapping(top.string("dataset"), mapped, slots, str(path), ignore, out_of_scope_with)
+    list_values: dict[str, dict[str, tuple[str, ...]]] = {}
+    for group, section in top.sections("lists") if top.has("lists") else ():
+        list_values[group] = {str(name): tuple(section.strings(str(name))) for name in section.data}
+    return LabelMapping(
+        top.string("dataset"), mapped, slots, str(path), ignore, intent_only, out_of_scope_with, list_values
+    )
 
 
 def mapping_for(format_name: str, intents: IntentSet, directory: Path = DEFAULT_MAPPINGS_DIR) -> LabelMapping | None:
     """The shipped mapping a format uses (SLURP shares HWU64's labels)."""
-    name = {"hwu64": "hwu64", "slurp": "hwu64", "clinc": "clinc150"}.get(format_name)
+    names = {"hwu64": "hwu64", "slurp": "hwu64", "clinc": "clinc150", "home_assistant": "home_assistant"}
+    name = names.get(format_name)
     if name is None:
         return None
     path = directory / f"{name}.yaml"
@@ -138,6 +156,8 @@ def read_commands(
             yield from _read_hwu64(path, mapping, intents)
         elif format_name == "slurp":
             yield from _read_slurp(path, mapping, intents)
+        elif format_name == "home_assistant":
+            yield from _read_home_assistant(path, mapping, intents, split or ha_sentences.VALIDATION)
         else:
             yield from _read_clinc(path, mapping, split or "val")
 
@@ -148,10 +168,11 @@ def annotated_command(annotation: str, label: str, mapping: LabelMapping, intent
     types = {match.group(1).strip() for match in _ANNOTATION.finditer(annotation)}
     if types & mapping.out_of_scope_with.get(label, frozenset()):
         answers = ()
-    slot_names = mapping.slots.get(answers[0], {}) if len(answers) == 1 else {}
+    slots_known = len(answers) == 1 and label not in mapping.intent_only
+    slot_names = mapping.slots.get(answers[0], {}) if slots_known else {}
     free_text = (
         {name: slot.type for name, slot in intents.intent(answers[0]).slots.items() if isinstance(slot.type, TextSlot)}
-        if len(answers) == 1
+        if slots_known
         else {}
     )
     text, spans = "", dict[str, tuple[int, int]]()
@@ -170,7 +191,7 @@ def annotated_command(annotation: str, label: str, mapping: LabelMapping, intent
         position = match.end()
     text = _join(text, normalize(annotation[position:]))
     slots: dict[str, Value] = {}
-    if len(answers) == 1:
+    if slots_known:
         intent = intents.intent(answers[0])
         for name, (start, end) in spans.items():
             raw = text[start:end]
@@ -183,8 +204,8 @@ def annotated_command(annotation: str, label: str, mapping: LabelMapping, intent
         intent=answers[0] if answers else None,
         slots=slots,
         alternatives=frozenset(answers[1:]),
-        slots_known=len(answers) == 1,
-        spans={name: span for name, span in spans.items()} if len(answers) == 1 else None,
+        slots_known=slots_known,
+        spans={name: span for name, span in spans.items()} if slots_known else None,
     )
 
 
@@ -288,6 +309,17 @@ def _read_clinc(path: Path, mapping: LabelMapping, split: str) -> Iterator[Label
             )
 
 
+def _read_home_assistant(
+    path: Path, mapping: LabelMapping, intents: IntentSet, split: str
+) -> Iterator[LabelledCommand]:
+    if split not in (ha_sentences.TRAIN, ha_sentences.VALIDATION, "all"):
+        raise DatasetError(f"{path}: no split {split!r} for Home Assistant sentences (train, validation, all)")
+    annotate = frozenset(their for slots in mapping.slots.values() for their in slots)
+    for sentence in ha_sentences.expand(path, mapping.list_values, None if split == "all" else split, annotate):
+        if not mapping.ignores(sentence.label):
+            yield annotated_command(sentence.text, sentence.label, mapping, intents)
+
+
 def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         handle = path.open(encoding="utf-8")
@@ -312,7 +344,11 @@ def training_texts(metadata: dict[str, Any], intents: IntentSet, data_root: Path
     shares sentences with HWU64 train; a fair score leaves those out."""
     texts: set[str] = set()
     human = metadata.get("training", {}).get("human_data", {})
-    for key, format_name, split in (("hwu64_train", "hwu64", None), ("clinc150_train", "clinc", "train")):
+    for key, format_name, split in (
+        ("hwu64_train", "hwu64", None),
+        ("clinc150_train", "clinc", "train"),
+        ("home_assistant_train", "home_assistant", ha_sentences.TRAIN),
+    ):
         path = data_root / human.get(key, {}).get("path", "")
         if key in human and path.exists():
             texts.update(command.text for command in read_commands(format_name, path, intents, split))

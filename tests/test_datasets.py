@@ -46,6 +46,16 @@ def test_hwu64_rows_become_typed_commands(write: Write, intents: IntentSet) -> N
     assert weather.intent is None  # unmapped: out of scope for us
 
 
+def test_an_intent_only_label_trains_and_scores_no_slots(write: Write, intents: IntentSet) -> None:
+    mapping = load_mapping(write("hwu64.yaml", MAPPING + "intent_only: [alarm_set]\n"), intents)
+    command = annotated_command("wake me up at [time : 7:30 am]", "alarm_set", mapping, intents)
+    assert command.intent == "alarm.set" and command.text == "wake me up at seven thirty a m"
+    # spans unknown, not empty: the values are not taught as "outside" any slot
+    assert command.slots == {} and command.spans is None and not command.slots_known
+    with pytest.raises(ConfigError, match=r"intent_only: 'timer' is not a mapped label"):
+        load_mapping(write("m.yaml", "dataset: x\nintents: {}\nintent_only: [timer]\n"), intents)
+
+
 def test_slurp_uses_scenario_action_and_coarse_labels(write: Write, intents: IntentSet) -> None:
     mapping = load_mapping(write("hwu64.yaml", MAPPING), intents)
     lines = [
@@ -174,7 +184,7 @@ def test_a_label_cannot_be_both_mapped_and_ignored(write: Write, intents: Intent
 
 def test_the_shipped_mappings_load(intents: IntentSet) -> None:
     root = Path(__file__).resolve().parent.parent / "mappings"
-    for name in ("hwu64", "clinc150"):
+    for name in ("hwu64", "clinc150", "home_assistant"):
         mapping = load_mapping(root / f"{name}.yaml", intents)
         assert len(mapping.intents) >= 10
 
