@@ -1,11 +1,12 @@
 """Human phrasings from the public corpora in the shared data folder.
 
-HWU64 train and CLINC150 train give labelled commands (mapped to our intents by
-`mappings/`); labels we do not handle, and CLINC150's out-of-scope examples,
-become negatives ("not understood"). SLURP's `lm.txt` is unlabelled text for the
-language-model head. SLURP devel and CLINC150 val are never trained on: they are
-for evaluation. A missing corpus is skipped with a message, since users outside
-this workplace may not have it.
+HWU64 train, CLINC150 train and the training templates of Home Assistant's
+sentences give labelled commands (mapped to our intents by `mappings/`); labels we
+do not handle, and CLINC150's out-of-scope examples, become negatives ("not
+understood"). SLURP's `lm.txt` is unlabelled text for the language-model head.
+SLURP devel, CLINC150 val and the held-out fifth of Home Assistant's templates are
+never trained on: they are for evaluation. A missing corpus is skipped with a
+message, since users outside this workplace may not have it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from assistant import ha_sentences
 from assistant.datasets import DATA_ENV, mapping_for, read_commands
 from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 HWU64_TRAIN = Path("hwu64/train")
 CLINC = Path("clinc150/data_trainval.json")
 SLURP_TEXT = Path("slurp/lm.txt")
+HOME_ASSISTANT = ha_sentences.DATA_FOLDER
 
 
 def add_human_data(
@@ -58,6 +61,17 @@ def add_human_data(
         used["clinc150_train"] = {"path": str(CLINC), "rows": counts, "hash": _hash_file(clinc)}
     else:
         say(f"CLINC150 not found at {clinc}: training without it")
+    home_assistant = root / HOME_ASSISTANT
+    if home_assistant.is_dir():
+        commands = read_commands("home_assistant", home_assistant, intents, split=ha_sentences.TRAIN)
+        counts = _add_commands(builder, commands, known, repeat_in_scope)
+        used["home_assistant_train"] = {
+            "path": str(HOME_ASSISTANT),
+            "rows": counts,
+            "hash": _hash_folder(home_assistant / ha_sentences.SENTENCES),
+        }
+    else:
+        say(f"Home Assistant's sentences not found at {home_assistant}: training without them")
     slurp = root / SLURP_TEXT
     if slurp.is_file():
         lines = text_lines_of(root, text_lines)
@@ -116,7 +130,7 @@ def _hash_file(path: Path) -> str:
 
 def _hash_folder(path: Path) -> str:
     digest = hashlib.sha256()
-    for file in sorted(path.glob("*")):
+    for file in sorted(p for p in path.glob("*") if p.is_file()):
         digest.update(file.name.encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]

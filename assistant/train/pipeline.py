@@ -64,7 +64,7 @@ class TrainingPlan:
     # stays out: they sample what else people say, and learning all of them too cut
     # SLURP's in-scope intent accuracy 0.823 -> 0.793 (docs/model.md).
     hold_out_templates: bool = False
-    human_data: bool = True  # HWU64, CLINC150 and SLURP text from the data folder, where present
+    human_data: bool = True  # HWU64, CLINC150, Home Assistant's sentences and SLURP text, where present
     text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
     human_repeat: int = 3  # times each in-scope human command is seen per epoch
     # Share of the commands with a free-text value whose parse row gets new words for it
