@@ -1,9 +1,9 @@
 """Human phrasings from the public corpora in the shared data folder.
 
-HWU64 train, CLINC150 train and the training templates of Home Assistant's
-sentences give labelled commands (mapped to our intents by `mappings/`); labels we
-do not handle, and CLINC150's out-of-scope examples, become negatives ("not
-understood"). SLURP's `lm.txt` is unlabelled text for the language-model head.
+HWU64 train, CLINC150 train and, when the plan asks, the training templates of
+Home Assistant's sentences give labelled commands (mapped to our intents by
+`mappings/`); labels we do not handle, and CLINC150's out-of-scope examples, become
+negatives ("not understood"). SLURP's `lm.txt` is unlabelled text for the language-model head.
 SLURP devel, CLINC150 val and the held-out fifth of Home Assistant's templates are
 never trained on: they are for evaluation. A missing corpus is skipped with a
 message, since users outside this workplace may not have it.
@@ -38,6 +38,7 @@ def add_human_data(
     root: Path,
     text_lines: int,
     repeat_in_scope: int = 1,
+    home_assistant_data: bool = False,
     say: Callable[[str], None] = log.info,
 ) -> dict[str, object]:
     """Add every available corpus to `builder`; return what was used, for model.json
@@ -62,7 +63,7 @@ def add_human_data(
     else:
         say(f"CLINC150 not found at {clinc}: training without it")
     home_assistant = root / HOME_ASSISTANT
-    if home_assistant.is_dir():
+    if home_assistant_data and home_assistant.is_dir():
         commands = read_commands("home_assistant", home_assistant, intents, split=ha_sentences.TRAIN)
         counts = _add_commands(builder, commands, known, repeat_in_scope)
         used["home_assistant_train"] = {
@@ -70,7 +71,7 @@ def add_human_data(
             "rows": counts,
             "hash": _hash_folder(home_assistant / ha_sentences.SENTENCES),
         }
-    else:
+    elif home_assistant_data:
         say(f"Home Assistant's sentences not found at {home_assistant}: training without them")
     slurp = root / SLURP_TEXT
     if slurp.is_file():

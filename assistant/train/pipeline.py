@@ -64,7 +64,12 @@ class TrainingPlan:
     # stays out: they sample what else people say, and learning all of them too cut
     # SLURP's in-scope intent accuracy 0.823 -> 0.793 (docs/model.md).
     hold_out_templates: bool = False
-    human_data: bool = True  # HWU64, CLINC150, Home Assistant's sentences and SLURP text, where present
+    human_data: bool = True  # HWU64, CLINC150 and SLURP text, where present
+    # Home Assistant's training templates as human data too. Off until the scenarios pass with it:
+    # builds with them read 0.95 of the held-out templates' sentences (0.75 without), but one
+    # read "make it one degree more" as a set point and another rejected "make me a large one
+    # with some milk" (docs/model.md).
+    home_assistant_data: bool = False
     text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
     human_repeat: int = 3  # times each in-scope human command is seen per epoch
     # Share of the commands with a free-text value whose parse row gets new words for it
@@ -139,7 +144,9 @@ def run(
     human: dict[str, object] = {}
     if plan.human_data:
         stage(f"human data: from {root}")
-        human = add_human_data(builder, intents, root, plan.text_lines, plan.human_repeat, say=stage)
+        human = add_human_data(
+            builder, intents, root, plan.text_lines, plan.human_repeat, plan.home_assistant_data, say=stage
+        )
     rows = builder.build()
     stage(f"rows: {len(rows):,} ({builder.too_long} too long for {model_config.max_len} tokens)")
 
