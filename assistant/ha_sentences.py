@@ -96,7 +96,10 @@ def expand(
                 for template in block.sentence_texts:
                     if split is not None and split_of(label, template) != split:
                         continue
-                    expression = parse_sentence(template).expression
+                    try:
+                        expression = parse_sentence(template).expression
+                    except Exception as error:  # hassil's parse errors have no common base
+                        raise DatasetError(f"{file}: template {template!r}: {error}") from error
                     rng = random.Random(f"{seed}\n{label}\n{template}")
                     texts: dict[str, None] = {}  # distinct, in the order drawn
                     for _ in range(4 * samples_per_template):

@@ -150,6 +150,9 @@ def test_bad_folders_and_files_are_named(write: Write, sentences: Path, intents:
     broken.write_text("language: en\nintents:\n  HassTurnOff:\n    data:\n      - sentences: ['turn off <nope>']\n")
     with pytest.raises(DatasetError, match=r"no rule <nope>"):
         list(ha_sentences.expand(sentences, LISTS))
+    broken.write_text("language: en\nintents:\n  HassTurnOff:\n    data:\n      - sentences: ['turn off (the']\n")
+    with pytest.raises(DatasetError, match=r"light_HassTurnOff\.yaml: template 'turn off \(the'"):
+        list(ha_sentences.expand(sentences, LISTS))
     with pytest.raises(DatasetError, match=r"no split 'val'"):
         list(read_commands("home_assistant", sentences, intents, split="val"))
 
