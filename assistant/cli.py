@@ -221,6 +221,11 @@ def _parser() -> argparse.ArgumentParser:
         help="keep a fifth of each intent's templates out of training and score on them, to measure "
         "how the model reads phrasings nobody wrote (default: it learns every template)",
     )
+    train.add_argument(
+        "--home-assistant-data",
+        action="store_true",
+        help="also train on the training templates of Home Assistant's sentences (off: docs/model.md says why)",
+    )
     train.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
     train.add_argument("--tiny", action="store_true", help="a very small, fast model, for tests and smoke runs")
     train.add_argument("--json", action="store_true", help="print model.json when done")
@@ -838,6 +843,7 @@ def _run_train(args: argparse.Namespace) -> int:
         plan,
         corpus_seed=args.seed,
         hold_out_templates=args.hold_out,
+        home_assistant_data=args.home_assistant_data,
         train=train_config,
         **({"corpus_size": args.size} if args.size else {}),
     )

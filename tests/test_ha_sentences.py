@@ -200,3 +200,22 @@ def test_eval_scores_the_shipped_model_on_home_assistant_sentences(
     assert report["intent_accuracy"] >= 0.8  # "turn on the desk lamp", "set the bedside lamp to 15 percent"
     assert main([*argv, "--split", "val"]) == 2  # a split it does not have: an error naming it, not a crash
     assert "no split 'val'" in capsys.readouterr().err
+
+
+def test_training_takes_the_training_templates_only_when_the_plan_asks(
+    sentences: Path, tmp_path: Path, intents: IntentSet
+) -> None:
+    pytest.importorskip("tensorflow")
+    import dataclasses
+
+    from assistant.train.pipeline import TrainingPlan, run
+
+    root = tmp_path / "data"
+    root.mkdir()
+    sentences.rename(root / ha_sentences.DATA_FOLDER)  # a data folder that holds only Home Assistant's sentences
+    plan = dataclasses.replace(TrainingPlan.tiny(), human_data=True, text_lines=0, home_assistant_data=True)
+    used = run(plan, intents, tmp_path / "with", root)["training"]["human_data"]
+    train = read_commands("home_assistant", root / ha_sentences.DATA_FOLDER, intents, split=ha_sentences.TRAIN)
+    assert sum(used["home_assistant_train"]["rows"].values()) == len(list(train)) > 0
+    off = run(dataclasses.replace(plan, home_assistant_data=False), intents, tmp_path / "without", root)
+    assert "home_assistant_train" not in off["training"]["human_data"]
