@@ -144,13 +144,12 @@ class _Scope:
     def sample(self, expression: Any, rng: random.Random, inside: bool = False) -> str | None:
         """One random expansion of a hassil expression; None when it needs a list with no
         values. `inside`: within an annotated value, whose parts are not annotated again."""
-        text = self._sample(expression, rng, inside or self._annotated(expression))
-        if text is None or inside or not self._annotated(expression):
+        kind = None if inside else self._type(expression)
+        annotated = kind in self.annotate
+        text = self._sample(expression, rng, inside or annotated)
+        if text is None or not annotated or not text.strip():
             return text
-        return f"[{self._type(expression)} : {text.strip()}]" if text.strip() else text
-
-    def _annotated(self, expression: Any) -> bool:
-        return self._type(expression) in self.annotate
+        return f"[{kind} : {text.strip()}]"
 
     @staticmethod
     def _type(expression: Any) -> str | None:

@@ -69,7 +69,7 @@ def add_human_data(
         used["home_assistant_train"] = {
             "path": str(HOME_ASSISTANT),
             "rows": counts,
-            "hash": _hash_folder(home_assistant / ha_sentences.SENTENCES),
+            "hash": _hash_folder(ha_sentences.sentence_folder(home_assistant)),
         }
     elif home_assistant_data:
         say(f"Home Assistant's sentences not found at {home_assistant}: training without them")
