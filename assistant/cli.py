@@ -223,8 +223,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--home-assistant-data",
-        action="store_true",
-        help="also train on the training templates of Home Assistant's sentences (off: docs/model.md says why)",
+        action=argparse.BooleanOptionalAction,
+        help="train on the training templates of Home Assistant's sentences too (default: on, as the shipped "
+        "model; docs/model.md)",
     )
     train.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
     train.add_argument("--tiny", action="store_true", help="a very small, fast model, for tests and smoke runs")
@@ -843,7 +844,7 @@ def _run_train(args: argparse.Namespace) -> int:
         plan,
         corpus_seed=args.seed,
         hold_out_templates=args.hold_out,
-        home_assistant_data=args.home_assistant_data,
+        home_assistant_data=plan.home_assistant_data if args.home_assistant_data is None else args.home_assistant_data,
         train=train_config,
         **({"corpus_size": args.size} if args.size else {}),
     )

@@ -65,11 +65,10 @@ class TrainingPlan:
     # SLURP's in-scope intent accuracy 0.823 -> 0.793 (docs/model.md).
     hold_out_templates: bool = False
     human_data: bool = True  # HWU64, CLINC150 and SLURP text, where present
-    # Home Assistant's training templates as human data too. Off until the scenarios pass with it:
-    # builds with them read 0.95 of the held-out templates' sentences (0.75 without), but one
-    # read "make it one degree more" as a set point and another rejected "make me a large one
-    # with some milk" (docs/model.md).
-    home_assistant_data: bool = False
+    # Home Assistant's training templates as human data too (home-assistant/intents, CC BY 4.0):
+    # with them the model reads 0.95 of their held-out templates' sentences, 0.75 without
+    # (docs/model.md). Only with HWU64 and the rest: `human_data` turns all of them off.
+    home_assistant_data: bool = True
     text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
     human_repeat: int = 3  # times each in-scope human command is seen per epoch
     # Share of the commands with a free-text value whose parse row gets new words for it
