@@ -338,18 +338,45 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, data
 
 
+@dataclass(frozen=True)
+class TrainingCorpus:
+    """The training split of a labelled public corpus: where it lies in the data
+    folder, how it is read, and the key model.json records it under."""
+
+    key: str  # model.json's training.human_data key
+    name: str  # for messages
+    format: str
+    path: Path  # relative to the data folder
+    split: str | None
+
+    def read(self, path: Path, intents: IntentSet) -> Iterator[LabelledCommand]:
+        """Its commands, from `path` (where the data folder has it, or where a model.json says it was)."""
+        return read_commands(self.format, path, intents, self.split)
+
+    def content(self, path: Path) -> Path:
+        """The file or folder whose bytes are the corpus: a checkout of home-assistant/intents
+        holds much besides its English sentences."""
+        return ha_sentences.sentence_folder(path) if self.format == "home_assistant" else path
+
+
+HWU64_TRAIN = TrainingCorpus("hwu64_train", "HWU64", "hwu64", Path("hwu64/train"), None)
+CLINC150_TRAIN = TrainingCorpus("clinc150_train", "CLINC150", "clinc", Path("clinc150/data_trainval.json"), "train")
+HOME_ASSISTANT_TRAIN = TrainingCorpus(
+    "home_assistant_train", "Home Assistant's sentences", "home_assistant", ha_sentences.DATA_FOLDER, ha_sentences.TRAIN
+)
+# Every labelled corpus a model may train on; training, deduplication before scoring and
+# the benchmark's baselines all read this one list.
+TRAINING_CORPORA = (HWU64_TRAIN, CLINC150_TRAIN, HOME_ASSISTANT_TRAIN)
+
+
 def training_texts(metadata: dict[str, Any], intents: IntentSet, data_root: Path) -> set[str]:
     """The human commands a model was trained on, read again from `data_root` at
     the paths its model.json records (empty when they are not on this machine). SLURP devel
     shares sentences with HWU64 train; a fair score leaves those out."""
     texts: set[str] = set()
     human = metadata.get("training", {}).get("human_data", {})
-    for key, format_name, split in (
-        ("hwu64_train", "hwu64", None),
-        ("clinc150_train", "clinc", "train"),
-        ("home_assistant_train", "home_assistant", ha_sentences.TRAIN),
-    ):
-        path = data_root / human.get(key, {}).get("path", "")
-        if key in human and path.exists():
-            texts.update(command.text for command in read_commands(format_name, path, intents, split))
+    for corpus in TRAINING_CORPORA:
+        path = data_root / human.get(corpus.key, {}).get("path", "")
+        if corpus.key in human and path.exists():
+            texts.update(command.text for command in corpus.read(path, intents))
     return texts

@@ -214,8 +214,12 @@ def test_training_takes_the_training_templates_only_when_the_plan_asks(
     root.mkdir()
     sentences.rename(root / ha_sentences.DATA_FOLDER)  # a data folder that holds only Home Assistant's sentences
     plan = dataclasses.replace(TrainingPlan.tiny(), human_data=True, text_lines=0, home_assistant_data=True)
-    used = run(plan, intents, tmp_path / "with", root)["training"]["human_data"]
-    train = read_commands("home_assistant", root / ha_sentences.DATA_FOLDER, intents, split=ha_sentences.TRAIN)
-    assert sum(used["home_assistant_train"]["rows"].values()) == len(list(train)) > 0
+    trained = run(plan, intents, tmp_path / "with", root)
+    used = trained["training"]["human_data"]
+    train = list(read_commands("home_assistant", root / ha_sentences.DATA_FOLDER, intents, split=ha_sentences.TRAIN))
+    assert sum(used["home_assistant_train"]["rows"].values()) == len(train) > 0
+    # scoring reads back, from what model.json records, exactly the sentences it trained on
+    assert training_texts(trained, intents, root) == {c.text for c in train}
     off = run(dataclasses.replace(plan, home_assistant_data=False), intents, tmp_path / "without", root)
     assert "home_assistant_train" not in off["training"]["human_data"]
+    assert training_texts(off, intents, root) == set()

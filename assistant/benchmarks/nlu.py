@@ -35,7 +35,7 @@ from typing import Any
 
 from assistant import ha_sentences
 from assistant.datagen import VALIDATION, VALIDATION_SHARE, CorpusGenerator
-from assistant.datasets import read_commands
+from assistant.datasets import TRAINING_CORPORA, read_commands
 from assistant.evaluation import EvalReport, LabelledCommand, evaluate
 from assistant.intents import IntentSet
 from assistant.nlu.result import ParseResult
@@ -301,7 +301,6 @@ def benchmark(
     """Every system on every available data set."""
     from assistant.benchmarks.baselines import HassilBaseline, TfidfBaseline
     from assistant.profiles import load_profiles
-    from assistant.train.human import CLINC, HOME_ASSISTANT, HWU64_TRAIN
 
     model = IntentModel.load(intents, model_dir, "int8")
     plan = model.metadata["training"]["plan"]
@@ -312,16 +311,13 @@ def benchmark(
     texts = [e.text for e in corpus.examples if e.split != VALIDATION]
     labels = [e.intent for e in corpus.examples if e.split != VALIDATION]
     human: set[str] = set()
-    home_assistant = plan.get("home_assistant_data", False)  # the baseline trains on what the model did
-    for format_name, path, split in (
-        ("hwu64", data_root / HWU64_TRAIN, None),
-        ("clinc", data_root / CLINC, "train"),
-        ("home_assistant", data_root / HOME_ASSISTANT, ha_sentences.TRAIN),
-    ):
+    trained_on = model.metadata["training"].get("human_data", {})  # the baseline trains on what the model did
+    for human_corpus in TRAINING_CORPORA:
+        path = data_root / human_corpus.path
         if path.exists():
-            for command in read_commands(format_name, path, intents, split):
+            for command in human_corpus.read(path, intents):
                 human.add(command.text)  # never scored, trained on or not
-                if not command.alternatives and (format_name != "home_assistant" or home_assistant):
+                if not command.alternatives and human_corpus.key in trained_on:
                     texts.append(command.text)
                     labels.append(command.intent)
     sets = evaluation_sets(intents, data_root, seed, human, load_profiles(intents), learnt)

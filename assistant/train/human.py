@@ -17,8 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from assistant import ha_sentences
-from assistant.datasets import DATA_ENV, mapping_for, read_commands
+from assistant.datasets import DATA_ENV, HOME_ASSISTANT_TRAIN, TRAINING_CORPORA
 from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
 from assistant.textnorm import normalize
@@ -26,10 +25,7 @@ from assistant.train.data import RowBuilder
 
 log = logging.getLogger(__name__)
 
-HWU64_TRAIN = Path("hwu64/train")
-CLINC = Path("clinc150/data_trainval.json")
 SLURP_TEXT = Path("slurp/lm.txt")
-HOME_ASSISTANT = ha_sentences.DATA_FOLDER
 
 
 def add_human_data(
@@ -49,37 +45,22 @@ def add_human_data(
     phrasing is not learned as a sign of "not understood"."""
     used: dict[str, object] = {}
     known = {intent.name for intent in intents.intents}
-    hwu = root / HWU64_TRAIN
-    if hwu.is_dir():
-        commands = read_commands("hwu64", hwu, intents, mapping=mapping_for("hwu64", intents))
-        counts = _add_commands(builder, commands, known, repeat_in_scope)
-        used["hwu64_train"] = {"path": str(HWU64_TRAIN), "rows": counts, "hash": _hash_folder(hwu)}
-    else:
-        say(f"HWU64 not found at {hwu}: training without it (set {DATA_ENV} to a copy)")
-    clinc = root / CLINC
-    if clinc.is_file():
-        counts = _add_commands(builder, read_commands("clinc", clinc, intents, split="train"), known, repeat_in_scope)
-        used["clinc150_train"] = {"path": str(CLINC), "rows": counts, "hash": _hash_file(clinc)}
-    else:
-        say(f"CLINC150 not found at {clinc}: training without it")
-    home_assistant = root / HOME_ASSISTANT
-    if home_assistant_data and home_assistant.is_dir():
-        commands = read_commands("home_assistant", home_assistant, intents, split=ha_sentences.TRAIN)
-        counts = _add_commands(builder, commands, known, repeat_in_scope)
-        used["home_assistant_train"] = {
-            "path": str(HOME_ASSISTANT),
-            "rows": counts,
-            "hash": _hash_folder(ha_sentences.sentence_folder(home_assistant)),
-        }
-    elif home_assistant_data:
-        say(f"Home Assistant's sentences not found at {home_assistant}: training without them")
+    for corpus in TRAINING_CORPORA:
+        if corpus is HOME_ASSISTANT_TRAIN and not home_assistant_data:
+            continue
+        path = root / corpus.path
+        if not path.exists():
+            say(f"{corpus.name} not found at {path}: training without it (set {DATA_ENV} to a copy)")
+            continue
+        counts = _add_commands(builder, corpus.read(path, intents), known, repeat_in_scope)
+        used[corpus.key] = {"path": str(corpus.path), "rows": counts, "hash": _hash(corpus.content(path))}
     slurp = root / SLURP_TEXT
     if slurp.is_file():
         lines = text_lines_of(root, text_lines)
         for line in lines:
             if line:
                 builder.add_text(line)
-        used["slurp_lm_text"] = {"path": str(SLURP_TEXT), "rows": len(lines), "hash": _hash_file(slurp)}
+        used["slurp_lm_text"] = {"path": str(SLURP_TEXT), "rows": len(lines), "hash": _hash(slurp)}
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
     return used
@@ -125,11 +106,10 @@ def _kind(command: LabelledCommand) -> str:
     return "in scope, several intents" if command.alternatives else "in scope"
 
 
-def _hash_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def _hash_folder(path: Path) -> str:
+def _hash(path: Path) -> str:
+    """Of a file's bytes, or of a folder's files' names and bytes."""
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     digest = hashlib.sha256()
     for file in sorted(p for p in path.glob("*") if p.is_file()):
         digest.update(file.name.encode())
