@@ -1,7 +1,7 @@
 """Human phrasings from the public corpora in the shared data folder.
 
-HWU64 train, CLINC150 train and, when the plan asks, the training templates of
-Home Assistant's sentences give labelled commands (mapped to our intents by
+HWU64 train, CLINC150 train and the training templates of Home Assistant's
+sentences (`datasets.TRAINING_CORPORA`) give labelled commands (mapped to our intents by
 `mappings/`); labels we do not handle, and CLINC150's out-of-scope examples, become
 negatives ("not understood"). SLURP's `lm.txt` is unlabelled text for the language-model head.
 SLURP devel, CLINC150 val and the held-out fifth of Home Assistant's templates are
@@ -34,7 +34,7 @@ def add_human_data(
     root: Path,
     text_lines: int,
     repeat_in_scope: int = 1,
-    home_assistant_data: bool = False,
+    home_assistant_data: bool = True,
     say: Callable[[str], None] = log.info,
 ) -> dict[str, object]:
     """Add every available corpus to `builder`; return what was used, for model.json

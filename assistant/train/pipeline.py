@@ -64,10 +64,9 @@ class TrainingPlan:
     # stays out: they sample what else people say, and learning all of them too cut
     # SLURP's in-scope intent accuracy 0.823 -> 0.793 (docs/model.md).
     hold_out_templates: bool = False
-    human_data: bool = True  # HWU64, CLINC150 and SLURP text, where present
-    # Home Assistant's training templates as human data too (home-assistant/intents, CC BY 4.0):
-    # with them the model reads 0.95 of their held-out templates' sentences, 0.75 without
-    # (docs/model.md). Only with HWU64 and the rest: `human_data` turns all of them off.
+    human_data: bool = True  # datasets.TRAINING_CORPORA and SLURP text, where present
+    # Home Assistant's training templates among them (home-assistant/intents, CC BY 4.0): with
+    # them the model reads 0.95 of their held-out templates' sentences, 0.75 without (docs/model.md).
     home_assistant_data: bool = True
     text_lines: int = 10_000  # unlabelled SLURP lines for the language-model head
     human_repeat: int = 3  # times each in-scope human command is seen per epoch
