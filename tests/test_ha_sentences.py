@@ -223,3 +223,21 @@ def test_training_takes_the_training_templates_only_when_the_plan_asks(
     off = run(dataclasses.replace(plan, home_assistant_data=False), intents, tmp_path / "without", root)
     assert "home_assistant_train" not in off["training"]["human_data"]
     assert training_texts(off, intents, root) == set()
+
+
+def test_bench_baselines_train_on_the_corpora_the_model_trained_on(sentences: Path, intents: IntentSet) -> None:
+    from assistant.benchmarks.nlu import human_training_data
+
+    root = sentences.parent / "data"
+    root.mkdir()
+    sentences.rename(root / ha_sentences.DATA_FOLDER)  # a data folder that holds only Home Assistant's sentences
+    train = list(read_commands("home_assistant", root / ha_sentences.DATA_FOLDER, intents, split=ha_sentences.TRAIN))
+    recorded = {"training": {"human_data": {"home_assistant_train": {"path": str(ha_sentences.DATA_FOLDER)}}}}
+    seen, trained = human_training_data(recorded, intents, root)
+    assert seen == {c.text for c in train}
+    # a sentence several of our intents may answer has no one class for a classifier to learn
+    assert [c.text for c in trained] == [c.text for c in train if not c.alternatives]
+    assert 0 < len(trained) < len(train)
+    # a model that did not train on them: the baselines do not either, and no set is scored on them
+    seen, trained = human_training_data({"training": {"human_data": {}}}, intents, root)
+    assert seen == {c.text for c in train} and trained == []

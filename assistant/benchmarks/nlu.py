@@ -295,6 +295,26 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def human_training_data(
+    metadata: Mapping[str, Any], intents: IntentSet, data_root: Path
+) -> tuple[set[str], list[LabelledCommand]]:
+    """The texts of every training corpus in `data_root`, which no set is scored on, trained
+    on or not; and the commands of the corpora the model trained on (its model.json's
+    record), for the baselines to train on too. A coarse label, which several of our
+    intents answer, has no one class to train a classifier on."""
+    seen: set[str] = set()
+    trained: list[LabelledCommand] = []
+    trained_on = metadata.get("training", {}).get("human_data", {})
+    for corpus in TRAINING_CORPORA:
+        path = data_root / corpus.path
+        if path.exists():
+            for command in corpus.read(path, intents):
+                seen.add(command.text)
+                if not command.alternatives and corpus.key in trained_on:
+                    trained.append(command)
+    return seen, trained
+
+
 def benchmark(
     intents: IntentSet, model_dir: Path, data_root: Path, say: Callable[[str], None] = print
 ) -> tuple[list[SystemResult], list[ReplyTiming]]:
@@ -310,16 +330,9 @@ def benchmark(
     corpus = CorpusGenerator(intents, seed=seed, validation_share=0.0 if learnt else VALIDATION_SHARE).generate(size)
     texts = [e.text for e in corpus.examples if e.split != VALIDATION]
     labels = [e.intent for e in corpus.examples if e.split != VALIDATION]
-    human: set[str] = set()
-    trained_on = model.metadata["training"].get("human_data", {})  # the baseline trains on what the model did
-    for human_corpus in TRAINING_CORPORA:
-        path = data_root / human_corpus.path
-        if path.exists():
-            for command in human_corpus.read(path, intents):
-                human.add(command.text)  # never scored, trained on or not
-                if not command.alternatives and human_corpus.key in trained_on:
-                    texts.append(command.text)
-                    labels.append(command.intent)
+    human, trained = human_training_data(model.metadata, intents, data_root)
+    texts += [command.text for command in trained]
+    labels += [command.intent for command in trained]
     sets = evaluation_sets(intents, data_root, seed, human, load_profiles(intents), learnt)
     say("data: " + ", ".join(f"{name} ({len(c)})" for name, c in sets.items()))
     results: list[SystemResult] = []
