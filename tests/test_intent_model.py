@@ -18,10 +18,11 @@ from assistant.intents import IntentSet
 from assistant.litert import load_interpreter
 from assistant.nlu.labels import LabelSet
 from assistant.nlu.runtime import IncompatibleModel, IntentModel
+from assistant.nlu.sequences import parse_prefix
 
 pytest.importorskip("tensorflow", reason="the [train] extra provides TensorFlow")
 
-from assistant.train.data import RowBuilder, add_corpus
+from assistant.train.data import IGNORE, RowBuilder, add_corpus
 from assistant.train.export import export
 from assistant.train.model import ModelConfig
 from assistant.train.pipeline import TrainingPlan, run, scored_examples, train_tokenizer
@@ -223,6 +224,28 @@ def test_training_resumes_where_it_stopped(intents: IntentSet, tmp_path: Path) -
     resumed = train(rows, config, plan, tmp_path / "b")
     for a, b in zip(straight.weights, resumed.weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_tags_train_on_in_scope_rows_with_known_spans_only(intents: IntentSet) -> None:
+    """An out-of-scope row's tags are never read at run time, so it trains none:
+    marking "rebel yell" as no value in "who sings rebel yell" only taught the
+    tagger to leave out what "play rebel yell" names."""
+    corpus = CorpusGenerator(intents, seed=1).generate(300)
+    labels = LabelSet.from_intents(intents)
+    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=200, seed=1)
+    builder = RowBuilder(tokenizer, labels, 64)
+    builder.add_parse("play rebel yell", "media.play", {"what": (5, 15)})
+    builder.add_parse("who sings rebel yell", None, {})
+    builder.add_parse("play rebel yell", "media.play", None)  # a data set without slot labels
+    tags = builder.build().tags
+    _, encoding = parse_prefix(tokenizer, "play rebel yell")
+    in_value = [start >= 5 for start, _ in encoding.offsets]
+    played = list(tags[0][1 : 1 + len(in_value)])
+    first = in_value.index(True)
+    assert played[:first] == [0] * first  # "play": no value
+    assert played[first] == labels.begin_tag("what")
+    assert set(played[first + 1 :]) == {labels.inside_tag("what")}
+    assert (tags[1] == IGNORE).all() and (tags[2] == IGNORE).all()
 
 
 def test_a_coarse_label_trains_the_total_probability_of_its_intents() -> None:

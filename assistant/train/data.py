@@ -63,10 +63,13 @@ class RowBuilder:
     ) -> None:
         """A parse row. `intent` is one intent, None (out of scope), or several that
         all answer it; `spans` maps slot name to character span, None when unknown
-        (data sets without slot labels train the intent only)."""
+        (data sets without slot labels train the intent only). An out-of-scope row
+        trains no tags either: its tags are never read, and tagging every name in
+        "who sings rebel yell" as no value taught the tagger to leave out what
+        "play rebel yell" names."""
         ids, encoding = parse_prefix(self.tokenizer, text)
         tags = [IGNORE] * len(ids)
-        if spans is not None:
+        if spans is not None and intent is not None:
             tags[1:-1] = [0] * len(encoding.ids)
             for name, (span_start, span_end) in spans.items():
                 covered = [

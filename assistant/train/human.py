@@ -78,14 +78,11 @@ def _add_commands(
     builder: RowBuilder, commands: Iterable[LabelledCommand], known: set[str], repeat_in_scope: int
 ) -> dict[str, int]:
     """Parse rows for labelled human commands; slot tags only where the data
-    labels them (a negative has no slots: every tag is "outside")."""
+    labels them."""
     counts: Counter[str] = Counter()
     for command in commands:
         command = command.within(known)
-        if command.intent is None:
-            spans: dict[str, tuple[int, int]] | None = {}
-        else:
-            spans = dict(command.spans) if command.spans is not None and not command.alternatives else None
+        spans = dict(command.spans) if command.spans is not None and not command.alternatives else None
         for _ in range(1 if command.intent is None else repeat_in_scope):
             builder.add_parse(command.text, _answers(command), spans)
         counts[_kind(command)] += 1
