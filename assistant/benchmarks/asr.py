@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import platform
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -63,6 +62,7 @@ from assistant.asr.phrases import STRATEGIES, covers, vosk_phrases
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.asr.recognizer import Recognizer
 from assistant.audio import DEFAULT_FRAME_SAMPLES, SAMPLE_RATE_HZ, read_wav
+from assistant.benchmarks.machine import describe as describe_machine
 from assistant.endpoint import command_span
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
@@ -429,7 +429,7 @@ def _read_enum_slots(text: str, slots: Any) -> dict[str, str]:
 def markdown(
     scores: Sequence[Score], not_commands: Sequence[NotCommands], humans: Sequence[HumanResult], command: str
 ) -> str:
-    machine = f"{platform.machine()}, {platform.processor() or platform.node()}, Python {platform.python_version()}"
+    machine = describe_machine()
     lines = [
         "# Speech recognizer benchmark",
         "",

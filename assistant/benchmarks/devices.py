@@ -3,13 +3,11 @@ and plots, written to docs/ with the date and the machine."""
 
 from __future__ import annotations
 
-import os
-import platform
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from assistant.benchmarks.wake import cpu_name
+from assistant.benchmarks.machine import describe as describe_machine
 from assistant.budget import BudgetReport, check_profile
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
@@ -31,7 +29,7 @@ def benchmark(
 
 
 def markdown(reports: Sequence[BudgetReport], profiles: dict[str, DeviceProfile], command: str, image: str) -> str:
-    machine = f"{cpu_name()} ({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}"
+    machine = describe_machine()
     lines = [
         "# Device budgets",
         "",

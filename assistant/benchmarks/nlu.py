@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime
 import gc
 import pickle
-import platform
 import random
 import resource
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import ha_sentences
+from assistant.benchmarks.machine import describe as describe_machine
 from assistant.datagen import VALIDATION, VALIDATION_SHARE, CorpusGenerator
 from assistant.datasets import TRAINING_CORPORA, read_commands
 from assistant.evaluation import EvalReport, LabelledCommand, evaluate
@@ -232,7 +232,7 @@ def _has_variant(model_dir: Path, variant: str) -> bool:
 
 
 def markdown(results: list[SystemResult], command: str, image: str, replies: Sequence[ReplyTiming] = ()) -> str:
-    machine = f"{platform.machine()}, {platform.processor() or platform.node()}, Python {platform.python_version()}"
+    machine = describe_machine()
     lines = [
         "# Intent model benchmark",
         "",

@@ -41,7 +41,6 @@ import bisect
 import json
 import logging
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -60,6 +59,7 @@ from numpy.typing import NDArray
 from assistant.asr.factory import GRAMMAR_FILLERS
 from assistant.asr.grammar import compile_grammar
 from assistant.audio import SAMPLE_RATE_HZ, read_wav
+from assistant.benchmarks.machine import describe as describe_machine
 from assistant.benchmarks.soak_rig import (
     BROKER_DOWN,
     BROKER_UP,
@@ -78,7 +78,6 @@ from assistant.benchmarks.soak_rig import (
     Rig,
     SoakError,
 )
-from assistant.benchmarks.wake import cpu_name
 from assistant.datagen import CorpusGenerator
 from assistant.datasets import data_dir
 from assistant.intents import IntentSet
@@ -834,7 +833,7 @@ def _voice_turn(lines: Sequence[Line], start_s: float, before_s: float) -> Itera
 
 
 def markdown(result: SoakResult, command: str, image: str) -> str:
-    machine = f"{cpu_name()} ({os.cpu_count()} cores, {platform.machine()}), Python {platform.python_version()}"
+    machine = describe_machine()
     settings = result.settings
     n = len(result.commands)
     data = result.to_dict()

@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from assistant.audio import SAMPLE_RATE_HZ
+from assistant.benchmarks.machine import describe as describe_machine
 from assistant.intents import IntentSet
 from assistant.train.speech import FLITE, HELD_OUT_FLITE_VOICES, HELD_OUT_LANGUAGES, HELD_OUT_VARIANTS, require_tools
 from assistant.train.wakeword_data import (
@@ -315,18 +314,8 @@ def time_detector(
     return cpu_ms, wall
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def markdown(results: Sequence[WakeBenchResult], command: str, models_dir: Path) -> str:
-    machine = f"{platform.machine()}, {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = describe_machine()
     first = results[0] if results else None
     lines = [
         "# Wake word benchmark",
