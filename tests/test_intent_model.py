@@ -228,8 +228,8 @@ def test_training_resumes_where_it_stopped(intents: IntentSet, tmp_path: Path) -
 
 def test_tags_train_on_in_scope_rows_with_known_spans_only(intents: IntentSet) -> None:
     """An out-of-scope row's tags are never read at run time, so it trains none:
-    marking "rebel yell" as no value in "who sings rebel yell" only taught the
-    tagger to leave out what "play rebel yell" names."""
+    marking "rebel yell" as no value in "who sings rebel yell" works against
+    tagging it in "play rebel yell"."""
     corpus = CorpusGenerator(intents, seed=1).generate(300)
     labels = LabelSet.from_intents(intents)
     tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=200, seed=1)
