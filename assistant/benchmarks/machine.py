@@ -25,7 +25,7 @@ def _cpu() -> str:
             key, _, value = line.partition(":")
             fields.setdefault(key.strip(), value.strip())
     except OSError:
-        return platform.processor() or "unknown CPU"
+        pass  # not Linux: the name alone
     name = fields.get("model name") or platform.processor() or "unknown CPU"
     numbers = (("cpu family", "family"), ("model", "model"))
     details = [f"{label} {fields[key]}" for key, label in numbers if fields.get(key)]
