@@ -293,6 +293,8 @@ class ClockTimeSlot(SlotType):
         (("a", "m"), "am"), (("am",), "am"), (("in", "the", "morning"), "am"),
         (("p", "m"), "pm"), (("pm",), "pm"), (("in", "the", "afternoon"), "pm"),
         (("in", "the", "evening"), "pm"), (("at", "night"), "night"),
+        (("this", "morning"), "am"), (("this", "afternoon"), "pm"), (("this", "evening"), "pm"),
+        (("tonight",), "night"),
     )  # fmt: skip
     NAMED: ClassVar[dict[str, str]] = {"noon": "12:00", "midday": "12:00", "midnight": "00:00"}
 
