@@ -226,6 +226,18 @@ def test_training_resumes_where_it_stopped(intents: IntentSet, tmp_path: Path) -
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
 
 
+def test_tokenizer_learns_pieces_from_the_human_data_too(intents: IntentSet) -> None:
+    """Learnt from generated commands alone, the pieces break other people's words
+    into letters; the human data's sentences give those words pieces of their own."""
+    corpus = CorpusGenerator(intents, seed=1).generate(300)
+    labels = LabelSet.from_intents(intents)
+    human = ["play songs by rihanna", "i love rihanna", "rihanna is my favourite singer"] * 30
+    alone = train_tokenizer(corpus.examples, intents, labels, pieces=250, seed=1)
+    with_human = train_tokenizer(corpus.examples, intents, labels, pieces=250, seed=1, human_texts=human)
+    assert len(alone.encode("rihanna").ids) > 3
+    assert len(with_human.encode("rihanna").ids) == 1
+
+
 def test_tags_train_on_in_scope_rows_with_known_spans_only(intents: IntentSet) -> None:
     """An out-of-scope row's tags are never read at run time, so it trains none:
     marking "rebel yell" as no value in "who sings rebel yell" works against

@@ -4,6 +4,7 @@ HWU64 train, CLINC150 train and the training templates of Home Assistant's
 sentences (`datasets.TRAINING_CORPORA`) give labelled commands (mapped to our intents by
 `mappings/`); labels we do not handle, and CLINC150's out-of-scope examples, become
 negatives ("not understood"). SLURP's `lm.txt` is unlabelled text for the language-model head.
+The tokenizer learns its pieces from all of them too (`HumanData.texts`).
 SLURP devel, CLINC150 val and the held-out fifth of Home Assistant's templates are
 never trained on: they are for evaluation. A missing corpus is skipped with a
 message, since users outside this workplace may not have it.
@@ -15,6 +16,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.datasets import DATA_ENV, HOME_ASSISTANT_TRAIN, TRAINING_CORPORA
@@ -28,23 +30,31 @@ log = logging.getLogger(__name__)
 SLURP_TEXT = Path("slurp/lm.txt")
 
 
-def add_human_data(
-    builder: RowBuilder,
+@dataclass(frozen=True)
+class HumanData:
+    """The public corpora found in the data folder, read once: the tokenizer learns
+    pieces from their text, and the rows train on their commands."""
+
+    commands: dict[str, list[LabelledCommand]]  # model.json's key -> the corpus's commands
+    text_lines: list[str]  # SLURP's unlabelled lines, normalised, the empty ones left out
+    sources: dict[str, dict[str, object]]  # model.json's record of each: path and hash
+
+    def texts(self) -> list[str]:
+        """Every sentence in them, labelled or not."""
+        return [c.text for commands in self.commands.values() for c in commands] + self.text_lines
+
+
+def read_human_data(
     intents: IntentSet,
     root: Path,
     text_lines: int,
-    repeat_in_scope: int = 1,
     home_assistant_data: bool = True,
     say: Callable[[str], None] = log.info,
-) -> dict[str, object]:
-    """Add every available corpus to `builder`; return what was used, for model.json
-    (paths relative to the data folder, so the record holds on any machine).
-
-    Labels we do not handle outnumber those we do about six to one in these
-    corpora; `repeat_in_scope` repeats the in-scope commands so that human
-    phrasing is not learned as a sign of "not understood"."""
-    used: dict[str, object] = {}
-    known = {intent.name for intent in intents.intents}
+) -> HumanData:
+    """Every available corpus (paths relative to the data folder, so the record
+    holds on any machine); a missing one is skipped with a message."""
+    commands: dict[str, list[LabelledCommand]] = {}
+    sources: dict[str, dict[str, object]] = {}
     for corpus in TRAINING_CORPORA:
         if corpus is HOME_ASSISTANT_TRAIN and not home_assistant_data:
             continue
@@ -52,17 +62,35 @@ def add_human_data(
         if not path.exists():
             say(f"{corpus.name} not found at {path}: training without it (set {DATA_ENV} to a copy)")
             continue
-        counts = _add_commands(builder, corpus.read(path, intents), known, repeat_in_scope)
-        used[corpus.key] = {"path": str(corpus.path), "rows": counts, "hash": _hash(corpus.content(path))}
+        commands[corpus.key] = list(corpus.read(path, intents))
+        sources[corpus.key] = {"path": str(corpus.path), "hash": _hash(corpus.content(path))}
     slurp = root / SLURP_TEXT
+    lines: list[str] = []
     if slurp.is_file():
-        lines = text_lines_of(root, text_lines)
-        for line in lines:
-            if line:
-                builder.add_text(line)
-        used["slurp_lm_text"] = {"path": str(SLURP_TEXT), "rows": len(lines), "hash": _hash(slurp)}
+        lines = [line for line in text_lines_of(root, text_lines) if line]
+        sources["slurp_lm_text"] = {"path": str(SLURP_TEXT), "rows": len(lines), "hash": _hash(slurp)}
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
+    return HumanData(commands, lines, sources)
+
+
+def add_human_data(
+    builder: RowBuilder, human: HumanData, intents: IntentSet, repeat_in_scope: int = 1
+) -> dict[str, object]:
+    """Add `human` to `builder`; return what was used, for model.json.
+
+    Labels we do not handle outnumber those we do about six to one in these
+    corpora; `repeat_in_scope` repeats the in-scope commands so that human
+    phrasing is not learned as a sign of "not understood"."""
+    known = {intent.name for intent in intents.intents}
+    used: dict[str, object] = {}
+    for key, commands in human.commands.items():
+        counts = _add_commands(builder, commands, known, repeat_in_scope)
+        used[key] = {**human.sources[key], "rows": counts}
+    for line in human.text_lines:
+        builder.add_text(line)
+    if "slurp_lm_text" in human.sources:
+        used["slurp_lm_text"] = human.sources["slurp_lm_text"]
     return used
 
 
