@@ -41,7 +41,7 @@ from assistant.config import Section, read_yaml
 from assistant.errors import ConfigError, DatasetError, ValueParseError
 from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
-from assistant.slot_types import TextSlot, Value
+from assistant.slot_types import SPOKEN_DETERMINERS, TextSlot, Value
 from assistant.textnorm import normalize
 
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -49,9 +49,6 @@ DATA_ENV = "ASSISTANT_DATA"  # a folder laid out like the shared data folder (hw
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 FORMATS = ("synthetic", "jsonl", "hwu64", "slurp", "clinc", "home_assistant")
 _ANNOTATION = re.compile(r"\[\s*([^\[\]:]+?)\s*:\s*([^\[\]]*?)\s*\]")
-# Said just before a free-text value and part of it where our slot's examples have them
-# ("some jazz", "my workout playlist", "the beatles"); data sets mostly leave them out.
-SPOKEN_DETERMINERS = frozenset({"my", "some", "the", "a", "an", "our", "your"})
 JOINING_WORDS = frozenset({"by"})  # "[song] by [artist]" is one thing to play
 
 
@@ -222,13 +219,9 @@ def _free_text_span(
             return earlier[0], end
         return earlier
     before = text[:start].split()
-    if before and before[-1] in SPOKEN_DETERMINERS and _holds_determiners(slot_type):
-        start -= len(before[-1]) + 1
+    if before and before[-1] in SPOKEN_DETERMINERS and slot_type.holds_determiners:
+        start -= len(before[-1]) + 1  # data sets mostly leave the determiner out
     return start, end
-
-
-def _holds_determiners(slot_type: TextSlot) -> bool:
-    return any(example.split()[0] in SPOKEN_DETERMINERS for example in slot_type.examples)
 
 
 def _join(text: str, more: str) -> str:

@@ -536,6 +536,11 @@ class EnumSlot(SlotType):
         return rng.choice(self.values)
 
 
+# Said just before a free-text value and part of it where the slot's examples have them
+# ("some jazz", "my workout playlist", "the beatles"); a timer's name never has one.
+SPOKEN_DETERMINERS = frozenset({"my", "some", "the", "a", "an", "our", "your"})
+
+
 class TextSlot(SlotType):
     """Short free text (a timer's name, a reminder), kept as spoken."""
 
@@ -549,6 +554,8 @@ class TextSlot(SlotType):
             check_spoken(example, section, f"examples[{index}]")
             if len(example.split()) > self.max_words:
                 raise section.error(f"longer than max_words ({self.max_words})", f"examples[{index}]")
+        # whether a value takes the determiner said before it, as the examples do
+        self.holds_determiners = any(example.split()[0] in SPOKEN_DETERMINERS for example in self.examples)
 
     def read(self, words: Sequence[str], start: int) -> tuple[Value, int] | None:
         end = min(len(words), start + self.max_words)

@@ -28,7 +28,7 @@ from assistant.nlu.labels import NONE, LabelSet
 from assistant.nlu.result import ParseResult, SlotValue
 from assistant.nlu.sequences import detokenize_reply, parse_prefix, reply_prefix
 from assistant.nlu.tokenizer import CONTROL_SYMBOLS, END, Tokenizer
-from assistant.slot_types import SlotType, TextSlot, Value
+from assistant.slot_types import SPOKEN_DETERMINERS, SlotType, TextSlot, Value
 from assistant.textnorm import normalize
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,10 @@ class IntentModel:
         for name, start, end in spans:
             if any(v.name == name for v in values):
                 continue  # a slot is filled once; the first mention wins
-            read = self._read_value(intent.slots[name].type, words, word_starts, start, end, taken)
+            slot_type = intent.slots[name].type
+            if isinstance(slot_type, TextSlot) and slot_type.holds_determiners:
+                start = _with_determiner(words, word_starts, start, taken)
+            read = self._read_value(slot_type, words, word_starts, start, end, taken)
             if read is None:
                 log.debug("dropped %s=%r: not a %s", name, text[start:end], intent.slots[name].type.name)
                 continue
@@ -253,6 +256,19 @@ class IntentModel:
                 if offset >= len(guess) or token != guess[offset] or len(prefix) + len(generated) >= self.max_len:
                     break
         return None
+
+
+def _with_determiner(words: list[str], word_starts: list[int], start: int, taken: set[int]) -> int:
+    """Where a free-text value starts once it takes the determiner said just before
+    it ("play some jazz" -> "some jazz"), as the slot's examples and the data sets'
+    spans hold it; the tagger draws that boundary one way in one build and the other
+    in the next."""
+    if start not in word_starts:
+        return start
+    before = word_starts.index(start) - 1
+    if before >= 0 and before not in taken and words[before] in SPOKEN_DETERMINERS:
+        return word_starts[before]
+    return start
 
 
 def words_between(words: list[str], word_starts: list[int], start: int, end: int) -> list[str]:

@@ -29,9 +29,8 @@ from dataclasses import replace
 
 from assistant.datagen import Example, SlotSpan
 from assistant.intents import IntentSet
-from assistant.slot_types import TextSlot
+from assistant.slot_types import SPOKEN_DETERMINERS, TextSlot
 
-DETERMINERS = ("my", "some", "the", "a", "an", "our", "your")
 WHOLE_EXAMPLE_SHARE = 0.4  # a copy's value is another slot's whole example this often, else pool words
 MIN_WORD_LENGTH = 3  # shorter pool words are mostly function words and recognizer debris
 
@@ -157,7 +156,7 @@ def _new_value(slot_type: TextSlot, pool: Sequence[str], examples: Sequence[str]
     size = min(rng.choices((1, 2, 3), weights=(0.5, 0.35, 0.15))[0], slot_type.max_words)
     words = [rng.choice(pool) for _ in range(size)]
     # the slot's own habits: "my ... playlist", "some ... music" where its examples say so
-    starts = [e.split()[0] for e in slot_type.examples if e.split()[0] in DETERMINERS]
+    starts = [e.split()[0] for e in slot_type.examples if e.split()[0] in SPOKEN_DETERMINERS]
     ends = [e.split()[-1] for e in slot_type.examples if len(e.split()) > 1]
     if starts and rng.random() < 0.35 and len(words) < slot_type.max_words:
         words.insert(0, rng.choice(starts))
