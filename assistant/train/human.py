@@ -67,7 +67,8 @@ def read_human_data(
     slurp = root / SLURP_TEXT
     lines: list[str] = []
     if slurp.is_file():
-        lines = [line for line in text_lines_of(root, text_lines) if line]
+        said = slurp.read_text(encoding="utf-8").splitlines()[:text_lines]
+        lines = [line for line in map(normalize, said) if line]
         sources["slurp_lm_text"] = {"path": str(SLURP_TEXT), "rows": len(lines), "hash": _hash(slurp)}
     else:
         say(f"SLURP lm.txt not found at {slurp}: training without unlabelled text")
@@ -83,23 +84,12 @@ def add_human_data(
     corpora; `repeat_in_scope` repeats the in-scope commands so that human
     phrasing is not learned as a sign of "not understood"."""
     known = {intent.name for intent in intents.intents}
-    used: dict[str, object] = {}
+    used: dict[str, object] = dict(human.sources)
     for key, commands in human.commands.items():
-        counts = _add_commands(builder, commands, known, repeat_in_scope)
-        used[key] = {**human.sources[key], "rows": counts}
+        used[key] = {**human.sources[key], "rows": _add_commands(builder, commands, known, repeat_in_scope)}
     for line in human.text_lines:
         builder.add_text(line)
-    if "slurp_lm_text" in human.sources:
-        used["slurp_lm_text"] = human.sources["slurp_lm_text"]
     return used
-
-
-def text_lines_of(root: Path, limit: int) -> list[str]:
-    """The first `limit` lines of SLURP's unlabelled text, normalised; none when absent."""
-    path = root / SLURP_TEXT
-    if not path.is_file():
-        return []
-    return [normalize(line) for line in path.read_text(encoding="utf-8").splitlines()[:limit]]
 
 
 def _add_commands(
