@@ -12,11 +12,11 @@ from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.jsgf import to_jsgf
 from assistant.asr.phrases import UNKNOWN, covers, vosk_phrases
 from assistant.asr.slot_phrases import slot_phrases, slot_values
-from assistant.benchmarks.asr import sample_commands
+from assistant.benchmarks.asr import sample_commands, template_sentence
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
 from assistant.slot_types import ClockTimeSlot, DurationSlot, SlotType
-from assistant.templates import SlotRef, parse_template, sample_pieces
+from assistant.templates import parse_template
 
 
 def _device(intents: IntentSet, profiles: dict[str, DeviceProfile], name: str) -> IntentSet:
@@ -30,19 +30,7 @@ def _slot_type(intents: IntentSet, intent: str, slot: str) -> SlotType:
 def _template_sentences(intents: IntentSet, count: int, seed: int) -> list[str]:
     """Sentences the intent templates produce, slots filled with any of their spoken forms."""
     rng = random.Random(seed)
-    sentences = []
-    for _ in range(count):
-        intent = rng.choice(intents.intents)
-        template = rng.choice(intent.templates)
-        words = []
-        for piece in sample_pieces(template.node, rng, intent.rules):
-            if isinstance(piece, SlotRef):
-                slot_type = intent.slots[piece.name].type
-                words.append(rng.choice(slot_type.variants(slot_type.sample(rng))))
-            else:
-                words.append(piece)
-        sentences.append(" ".join("".join(words).split()))
-    return sentences
+    return [template_sentence(intents, rng) for _ in range(count)]
 
 
 # --- the minimal automaton -------------------------------------------------------------------------

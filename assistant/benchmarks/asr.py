@@ -214,21 +214,27 @@ def sample_commands(intents: IntentSet, accepts: Callable[[str], bool], count: i
     rng = random.Random(seed)
     found: dict[str, None] = {}
     for _ in range(count * 50):
-        intent = rng.choice(intents.intents)
-        template = rng.choice(intent.templates)
-        words: list[str] = []
-        for piece in sample_pieces(template.node, rng, intent.rules):
-            if isinstance(piece, SlotRef):
-                slot_type = intent.slots[piece.name].type
-                words.append(rng.choice(slot_type.variants(slot_type.sample(rng))))
-            else:
-                words.append(piece)
-        text = " ".join("".join(words).split())
+        text = template_sentence(intents, rng)
         if text and accepts(text):
             found[text] = None
         if len(found) >= count:
             break
     return list(found)
+
+
+def template_sentence(intents: IntentSet, rng: random.Random) -> str:
+    """A sentence of a random template of a random intent, its slots filled with any of
+    their spoken forms (unlike the corpus generator, with no fillers or recognizer noise)."""
+    intent = rng.choice(intents.intents)
+    template = rng.choice(intent.templates)
+    words: list[str] = []
+    for piece in sample_pieces(template.node, rng, intent.rules):
+        if isinstance(piece, SlotRef):
+            slot_type = intent.slots[piece.name].type
+            words.append(rng.choice(slot_type.variants(slot_type.sample(rng))))
+        else:
+            words.append(piece)
+    return " ".join("".join(words).split())
 
 
 def decode(recognizer: Recognizer, samples: NDArray[np.int16]) -> tuple[str, float, float]:
