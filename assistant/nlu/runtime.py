@@ -188,7 +188,7 @@ class IntentModel:
                 start = _with_determiner(words, word_starts, start, taken)
             read = self._read_value(slot_type, words, word_starts, start, end, taken)
             if read is None:
-                log.debug("dropped %s=%r: not a %s", name, text[start:end], intent.slots[name].type.name)
+                log.debug("dropped %s=%r: not a %s", name, text[start:end], slot_type.name)
                 continue
             value, end = read
             values.append(SlotValue(name, value, text[start:end], start, end))
