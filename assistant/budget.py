@@ -104,6 +104,8 @@ class BudgetReport:
     frame_cpu_ms: dict[str, float] = field(default_factory=dict)  # VAD and wake word per 80 ms frame, here
     # Over the limit with a grammar: the process peak with each domain's commands left out (`check_profile`)
     without_domain_mb: dict[str, float] = field(default_factory=dict)
+    # Over the limit with PocketSphinx's exact grammar network: the process peak with its slots shared
+    shared_slots_mb: float | None = None
 
     @property
     def fits_memory(self) -> bool:
@@ -130,6 +132,10 @@ class BudgetReport:
                 lines.append("grammar mode: the device's phrases only, a much smaller search graph")
             elif component.name.startswith("intent model") and "int8" not in component.name:
                 lines.append("the int8 intent model variant: a third of the float32 one")
+        if self.shared_slots_mb is not None:
+            verdict = "fits" if self.shared_slots_mb <= self.limit_mb else "still over"
+            lines.append(f"the recognizer's grammar network with shared slots (recognizer.network: shared_slots): "
+                         f"{self.shared_slots_mb:.1f} MB, {verdict}")  # fmt: skip
         for domain, mb in sorted(self.without_domain_mb.items(), key=lambda item: item[1]):
             verdict = "fits" if mb <= self.limit_mb else "still over"
             lines.append(f"without the {domain} domain's commands: {mb:.1f} MB, {verdict}")
@@ -155,6 +161,7 @@ class BudgetReport:
             "listening": {"mode": self.listening.mode, "reason": self.listening.reason},
             "frame_cpu_ms": {name: round(ms, 4) for name, ms in self.frame_cpu_ms.items()},
             "without_domain_mb": {name: round(mb, 1) for name, mb in self.without_domain_mb.items()},
+            "shared_slots_mb": None if self.shared_slots_mb is None else round(self.shared_slots_mb, 1),
             "advice": self.advice(),
         }
 
@@ -352,11 +359,16 @@ def check_profile(
         argv += ["--push-to-talk"] if without_wake else []
         probe = measure_in_subprocess(argv)
         without_domain_mb = {}
+        shared_slots_mb = None
         if float(probe["peak_mb"]) > profile.memory_limit_mb and profile.recognizer.mode == "grammar":
             # what the grammar of each domain costs, measured the same way (not "general": yes, no, cancel)
             for domain in (d for d in profile.domains if d != ALWAYS_KEPT_DOMAIN):
                 without = measure_in_subprocess([*argv, "--without-domain", domain])
                 without_domain_mb[domain] = float(without["peak_mb"])
+            pocketsphinx = any(c["name"].startswith("recognizer (pocketsphinx") for c in probe["components"])
+            if profile.recognizer.network == "exact" and pocketsphinx:
+                shared = measure_in_subprocess([*argv, "--network", "shared_slots"])
+                shared_slots_mb = float(shared["peak_mb"])
     components = tuple(Component(c["name"], c["mb"]) for c in probe["components"])
     model = IntentModel.load(intents, model_dir or DEFAULT_MODEL_DIR, profile.model_variant)
     recognizer = build_recognizer(profile, intents, engine=engine)
@@ -379,4 +391,5 @@ def check_profile(
         battery_days=battery_days(profile, listening.standby_mw, energy),
         frame_cpu_ms={"vad": vad_ms, "wake_word": wake_ms},
         without_domain_mb=without_domain_mb,
+        shared_slots_mb=shared_slots_mb,
     )

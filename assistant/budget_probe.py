@@ -2,7 +2,7 @@
 
     python -m assistant.budget_probe PROFILE COMMAND.wav [--intents DIR] [--profiles DIR]
                                      [--model DIR] [--engine E] [--push-to-talk]
-                                     [--without-domain NAME]
+                                     [--without-domain NAME] [--network NAME]
 
 Prints one JSON line: {"components": [{"name", "mb"}], "peak_mb", "notes"}.
 `assistant.budget` runs this; it is a separate process so that nothing loaded
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine")
     parser.add_argument("--push-to-talk", action="store_true")
     parser.add_argument("--without-domain", help="the profile as if it did not enable this domain")
+    parser.add_argument("--network", help="the profile as if its recognizer.network were this")
     args = parser.parse_args(argv)
     notes: list[str] = []
     loaded: dict[str, Any] = {}
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.without_domain:
             profile = replace(profile, domains=tuple(d for d in profile.domains if d != args.without_domain))
             intents = intents.restricted_to(profile.domains)
+        if args.network:
+            profile = replace(profile, recognizer=replace(profile.recognizer, network=args.network))
         audio = read_wav(args.wav)
         loaded.update(intents=intents, profile=profile, audio=audio)
 

@@ -23,6 +23,9 @@ DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent.parent / "device_profiles
 PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 ENGINES = ("vosk", "pocketsphinx")
 RECOGNIZER_MODES = ("grammar", "open")
+# How a grammar enters PocketSphinx's network: every sentence exactly, or with each big slot's
+# phrases shared between the places that say it (less memory, a few sentences more: `slot_network.py`)
+RECOGNIZER_NETWORKS = ("exact", "shared_slots")
 MODEL_VARIANTS = ("int8", "dynamic_int8", "float32")
 POWER_SOURCES = ("battery", "mains")
 LISTENING = ("always", "push_to_talk")  # what a profile may ask for
@@ -55,6 +58,7 @@ class RecognizerSpec:
     engine: str  # vosk | pocketsphinx
     mode: str  # grammar (phrases from the device's intents) | open (any words)
     model: str | None = None  # a model directory or name; None: the engine's default
+    network: str = "exact"  # RECOGNIZER_NETWORKS: PocketSphinx's grammar network
 
 
 @dataclass(frozen=True)
@@ -213,9 +217,10 @@ def _audio(section: Section) -> AudioSpec:
 
 
 def _recognizer(section: Section) -> RecognizerSpec:
-    section.check_keys({"engine", "mode", "model"}, {"engine", "mode"})
+    section.check_keys({"engine", "mode", "model", "network"}, {"engine", "mode"})
     return RecognizerSpec(
         engine=section.choice("engine", ENGINES),
         mode=section.choice("mode", RECOGNIZER_MODES),
         model=section.optional_string("model"),
+        network=section.choice("network", RECOGNIZER_NETWORKS, "exact"),
     )

@@ -9,13 +9,12 @@ import pocketsphinx
 import pytest
 
 from assistant.asr import compounds
-from assistant.asr.decoder_grammar import DICTIONARY_FILE, FSG_FILE, prepare_grammar, prepare_in_child
+from assistant.asr.decoder_grammar import DICTIONARY_FILE, FSG_FILE, prepare_grammar, prepare_in_child, prepare_network
 from assistant.asr.dictionary import read_pronunciations, write_dictionary
-from assistant.asr.fsg import decoder_network, write_fsg
+from assistant.asr.fsg import write_fsg
 from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.asr.pronunciation import lookup_keys, spell
-from assistant.asr.rejection import with_phone_loop
 from assistant.errors import RecognizerError
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
@@ -81,7 +80,7 @@ def test_the_decoder_dictionary_holds_the_grammar_words_and_no_others(
     prepared, pronunciations = prepare_grammar(grammar, CMUDICT)
     assert set(pronunciations) == prepared.words()
     assert pronunciations["the"] == ("DH AH", "DH IY")  # alternatives kept
-    network = decoder_network(prepared.automaton, pronunciations)
+    _, network = prepare_network(grammar, CMUDICT, phone_loop=False)
     recognizer = PocketSphinxRecognizer(grammar)
     decoder = recognizer._decoder
     for word, phones in network.pronunciations.items():  # the grammar's words, some joined (compounds.py)
@@ -97,10 +96,10 @@ def test_preparing_in_a_child_process_gives_what_preparing_here_gives(
     intents: IntentSet, profiles: dict[str, DeviceProfile], tmp_path: Path
 ) -> None:
     view = intents.restricted_to(profiles["thermostat"].domains)
-    here, here_pronunciations = prepare_grammar(compile_grammar(view), CMUDICT)
+    here, _ = prepare_grammar(compile_grammar(view), CMUDICT)
     there = prepare_in_child(lambda: compile_grammar(view), CMUDICT, tmp_path, 6.5)
     assert there == here.packed()  # the sentences, packed, and what preparing them changed
-    here_network = with_phone_loop(decoder_network(here.automaton, here_pronunciations))
+    _, here_network = prepare_network(compile_grammar(view), CMUDICT)
     write_dictionary(tmp_path / "here.dict", here_network.pronunciations)
     write_fsg(tmp_path / "here.fsg", here_network, 6.5)
     assert (tmp_path / DICTIONARY_FILE).read_text() == (tmp_path / "here.dict").read_text()

@@ -85,6 +85,21 @@ def test_concatenation_and_union_give_the_product_and_the_sum_of_the_languages()
         assert not both.accepts(sentence.split())
 
 
+def test_substituting_a_part_for_a_word_gives_every_sentence_with_it_said_that_way() -> None:
+    main = WordAutomaton.phrases(["set <d>", "<d> timer", "<d> <n>", "stop"])
+    parts = {"<d>": WordAutomaton.phrases(["ten minutes", "one hour"]),
+             "<n>": WordAutomaton.union([WordAutomaton.phrases(["pasta"]), WordAutomaton.epsilon()])}  # fmt: skip
+    whole = main.substitute(parts)
+    said = {f"{lead}{d}{tail}" for d in ("ten minutes", "one hour") for lead, tail in
+            (("set ", ""), ("", " timer"), ("", " pasta"), ("", ""))} | {"stop"}  # fmt: skip
+    for sentence in said:
+        assert whole.accepts(sentence.split()), sentence
+    for sentence in ("set", "timer", "set ten minutes timer", "ten one hour", "pasta", "<d> timer"):
+        assert not whole.accepts(sentence.split()), sentence
+    alone = WordAutomaton.phrases(said)
+    assert (len(whole.arcs), whole.n_arcs) == (len(alone.arcs), alone.n_arcs)  # minimal: no state to spare
+
+
 def test_rules_written_from_an_automaton_say_the_same_phrases() -> None:
     phrases = ["a little bit of milk", "a bit of milk", "some milk", "milk", "a little bit of cream", "cream"]
     start, rules = WordAutomaton.phrases(phrases).to_rules("milk")

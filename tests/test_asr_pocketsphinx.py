@@ -68,6 +68,24 @@ def test_commands_said_by_flite_voices_decode_in_grammar_mode(
     assert exact >= 6, list(zip(texts, heard, strict=True))
 
 
+def test_the_watch_profile_shares_its_big_slots_and_hears_the_same_commands(
+    intents: IntentSet, profiles: dict[str, DeviceProfile]
+) -> None:
+    profile = profiles["smartwatch"]
+    assert profile.recognizer.network == "shared_slots"
+    shared = build_recognizer(profile, intents, engine="pocketsphinx")
+    assert isinstance(shared, PocketSphinxRecognizer) and shared.share_slots and shared.grammar is not None
+    shared.transcribe(spoken_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
+    texts = sample_commands(intents.restricted_to(profile.domains), shared.grammar.accepts, 12, seed=42)
+    voices = [("en-us", "m1"), ("en-us", "f3"), ("en", "m3")]
+    heard = [
+        shared.transcribe(spoken_command(text, voices[i % 3], (140, 160, 175)[i % 3], seed=i)).text
+        for i, text in enumerate(texts)
+    ]
+    exact = sum(h == t for h, t in zip(heard, texts, strict=True))
+    assert exact >= 9, list(zip(texts, heard, strict=True))  # the same commands as the exact network's test
+
+
 def test_a_transcript_names_its_engine_and_real_time_factor(watch: PocketSphinxRecognizer) -> None:
     transcript = watch.transcribe(spoken_command("set a timer for twenty five minutes", ("en-us", "m1"), 160, seed=1))
     assert transcript.text == "set a timer for twenty five minutes"

@@ -93,11 +93,13 @@ def test_advice_names_the_heaviest_component_and_what_would_fit() -> None:
     assert any("push-to-talk (no wake word): about 100.0 MB, fits" in line for line in advice)
     assert any(line.startswith("grammar mode") for line in advice)
     assert not report.ok
-    fewer = replace(report, without_domain_mb={"media": 95.0, "clock": 108.0})
-    assert fewer.advice()[-2:] == [
+    fewer = replace(report, without_domain_mb={"media": 95.0, "clock": 108.0}, shared_slots_mb=101.5)
+    assert fewer.advice()[-3:] == [
+        "the recognizer's grammar network with shared slots (recognizer.network: shared_slots): 101.5 MB, still over",
         "without the media domain's commands: 95.0 MB, fits",  # the largest saving first
         "without the clock domain's commands: 108.0 MB, still over",
     ]
+    assert fewer.to_dict()["shared_slots_mb"] == 101.5 and report.to_dict()["shared_slots_mb"] is None
 
 
 @pytest.fixture
@@ -135,6 +137,9 @@ def test_a_profile_over_its_memory_limit_fails_its_check(intents: IntentSet, tig
     assert set(without) == {"clock", "coffee"}
     assert all(report["total_mb"] - 15 < mb < report["total_mb"] for mb in without.values()), without
     assert f"without the coffee domain's commands: {without['coffee']:.1f} MB, still over" in report["advice"]
+    # and with its exact grammar network's big slots (dates) shared: measured the same way
+    assert report["total_mb"] - 15 < report["shared_slots_mb"] < report["total_mb"] + 5
+    assert any(line.startswith("the recognizer's grammar network with shared slots") for line in report["advice"])
     for key in ("energy_mj_per_command", "standby_mw", "battery_days", "latency_ms"):
         assert key in report
 

@@ -64,6 +64,7 @@ def test_every_profile_enables_general_and_is_plausible(profiles: dict[str, Devi
 def test_a_valid_profile_loads(write: Write, intents: IntentSet) -> None:
     profile = load_profile(write("watch.yaml", WATCH), intents)
     assert profile.domains == ("general", "timer")
+    assert profile.recognizer.network == "exact"  # unless the profile says shared_slots
     assert profile.power.battery_mah == 300
     assert profile.summary()["power_budget_mw"] == 5
 
@@ -85,6 +86,7 @@ def test_a_valid_profile_loads(write: Write, intents: IntentSet) -> None:
         (("wake_phrase: hey watch", "wake_phrase: Hey Watch!"), "wake_phrase: 'Hey Watch!' must be lowercase words"),
         (("name: watch", "name: clock"), "name: the name must match the file name 'watch'"),
         (("model_variant: int8", "model_variant: int4"), "model_variant: 'int4' is not one of"),
+        (("mode: grammar", "mode: grammar\n  network: tiny"), "recognizer.network: 'tiny' is not one of exact, shared_slots"),
     ],
 )  # fmt: skip
 def test_bad_profiles_name_the_file_and_key(

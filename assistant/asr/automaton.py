@@ -127,6 +127,46 @@ class WordAutomaton:
             raise ValueError("the union of no automata is empty")
         return _determinise(arcs, finals, frozenset(starts))
 
+    def substitute(self, parts: Mapping[str, WordAutomaton]) -> WordAutomaton:
+        """Every sentence with each word that `parts` has replaced by any sentence of its
+        automaton (which holds no such word itself)."""
+        copies: dict[tuple[str, int], int] = {}  # (word, state it leads to) -> offset of that copy of its part
+        size = len(self.arcs)
+        for arcs in self.arcs:
+            for word, target in arcs.items():
+                if word in parts and (word, target) not in copies:
+                    copies[word, target] = size
+                    size += len(parts[word].arcs)
+        nfa: list[dict[str, tuple[int, ...]]] = [{} for _ in range(size)]
+        finals = set(self.finals)
+
+        def add(state: int, arcs: Mapping[str, int], offset: int = 0) -> None:
+            for word, target in arcs.items():
+                nfa[state][word] = (*nfa[state].get(word, ()), target + offset)
+
+        def go_on(state: int, main_state: int) -> None:
+            """`state` also goes on as the main automaton's `main_state` does."""
+            for word, target in self.arcs[main_state].items():
+                if word in parts:
+                    part, offset = parts[word], copies[word, target]
+                    add(state, part.arcs[part.start], offset)
+                    if part.start in part.finals:
+                        go_on(state, target)
+                else:
+                    add(state, {word: target})
+            if main_state in self.finals:
+                finals.add(state)
+
+        for state in range(len(self.arcs)):
+            go_on(state, state)
+        for (word, target), offset in copies.items():
+            part = parts[word]
+            for state, arcs in enumerate(part.arcs):
+                add(state + offset, arcs, offset)
+                if state in part.finals:
+                    go_on(state + offset, target)
+        return _determinise(nfa, finals, frozenset({self.start}))
+
     def accepts(self, words: Sequence[str]) -> bool:
         state = self.start
         for word in words:

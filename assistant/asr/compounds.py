@@ -35,7 +35,8 @@ def join_chains(
     arcs: Arcs, start: int, finals: Collection[int], pronunciations: Mapping[str, Sequence[str]]
 ) -> tuple[list[dict[str, int]], dict[str, tuple[str, ...]]]:
     """`arcs` with every chain state (one way in, one way on, not accepting, not
-    the start) removed by joining the words on either side; the arcs keep their
+    the start) removed by joining the words on either side (words without a
+    pronunciation are never joined); the arcs keep their
     state numbers (a removed state is left with no arcs and nothing leading to
     it), and the pronunciations come back with those of the joined words added
     and those of words no arc uses any more left out."""
@@ -50,6 +51,8 @@ def join_chains(
         if state == start or state in finals or len(joined[state]) != 1 or len(ways_in) != 1:
             continue
         (source, first), ((second, target),) = ways_in[0], joined[state].items()
+        if first not in spoken or second not in spoken:  # a stand-in for a part of the network (`slot_network.py`)
+            continue
         word = f"{first}{JOINER}{second}"
         if joined[source].get(word, target) != target:  # the joined word already leads elsewhere
             continue

@@ -7,9 +7,12 @@ templates) into what the decoder is given:
    (`dictionary.read_pronunciations`: only the grammar's words are read) or
    composed from dictionary words (`pronunciation.spell`); a word with neither
    is dropped with every alternative that needs it;
-2. the grammar's minimal automaton loses its same-sounding duplicate spellings
-   (`spellings.canonical_spellings`): "stop watch" and "stopwatch" are one
-   sound, and the recognizer writes "stopwatch".
+2. the grammar is cut at its slots (`slot_network.split_at_slots`), the form
+   its decoder network is built from, and each part loses its same-sounding
+   duplicate spellings (`spellings.canonical_spellings`): "stop watch" and
+   "stopwatch" are one sound, and the recognizer writes "stopwatch";
+3. the parts are put together again into the minimal automaton of every
+   sentence the decoder can return.
 
 The result, `DecoderGrammar`, keeps only that automaton (the template tree is
 not needed once the decoder has the grammar), with the words spelled, the
@@ -18,7 +21,7 @@ transcript against the grammar and write any grammar sentence the way the
 recognizer returns it.
 
 `prepare_in_child` does the same in a forked child process (`assistant.forked`),
-and builds there the network PocketSphinx is given (`fsg.decoder_network`),
+and builds there the network PocketSphinx is given (`slot_network.slot_network`),
 written to files the decoder reads in C (a list of 13,000 transitions handed
 back to Python took 2.4 MB of its heap).
 Compiling a grammar makes and frees millions of small Python objects, and the
@@ -30,17 +33,19 @@ in the process, 31.6 MB compiled in the child; smartwatch 71.7 and 67.0 MB.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.asr.automaton import PackedAutomaton, WordAutomaton
 from assistant.asr.dictionary import read_pronunciations, write_dictionary
-from assistant.asr.fsg import DecoderNetwork, decoder_network, write_fsg
+from assistant.asr.fsg import DecoderNetwork, write_fsg
 from assistant.asr.grammar import DeviceGrammar
 from assistant.asr.pronunciation import lookup_keys, spell
 from assistant.asr.rejection import with_phone_loop
-from assistant.asr.spellings import Respelling, canonical_spellings, respell
+from assistant.asr.slot_network import SHARED_SLOT_TRANSITIONS, SlotParts, slot_network, split_at_slots
+from assistant.asr.spellings import Respelling, respell
 from assistant.forked import in_child
 
 DICTIONARY_FILE = "grammar.dict"  # what `prepare_in_child` writes for the decoder
@@ -50,7 +55,8 @@ Pronunciations = dict[str, tuple[str, ...]]  # word -> its pronunciations (space
 
 @dataclass(frozen=True)
 class DecoderGrammar:
-    """Every sentence the decoder can return, as its minimal automaton."""
+    """Every grammar sentence the decoder can return, as its minimal automaton. (Its network
+    lets in a few others where slots are shared, `slot_network.py`.)"""
 
     automaton: WordAutomaton
     respellings: tuple[Respelling, ...]  # the same-sounding spellings merged: written -> canonical
@@ -109,6 +115,26 @@ class PackedGrammar:
 
 def prepare_grammar(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGrammar, Pronunciations]:
     """The decoder's grammar for `grammar`, and the pronunciations of its words (module docstring)."""
+    prepared, _, pronunciations = _prepare(grammar, dictionary)
+    return prepared, pronunciations
+
+
+def prepare_network(
+    grammar: DeviceGrammar,
+    dictionary: Path,
+    *,
+    phone_loop: bool = True,
+    share_slots: bool = False,
+) -> tuple[DecoderGrammar, DecoderNetwork]:
+    """`prepare_grammar`, and the PocketSphinx network for it (`slot_network.py`): exactly its
+    sentences, or with each big slot's phrases shared if `share_slots`; and the phone loop that
+    rejects what is not a command beside it (`rejection.py`) unless `phone_loop` is off."""
+    prepared, parts, pronunciations = _prepare(grammar, dictionary)
+    network = slot_network(parts, pronunciations, SHARED_SLOT_TRANSITIONS if share_slots else math.inf)
+    return prepared, with_phone_loop(network) if phone_loop else network
+
+
+def _prepare(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGrammar, SlotParts, Pronunciations]:
     words = grammar.words()
     pronunciations = read_pronunciations(dictionary, words)
     missing = words - pronunciations.keys()
@@ -120,24 +146,12 @@ def prepare_grammar(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGr
             if phones:
                 spelled[word] = phones
         pronunciations.update(spelled)
-    restricted = grammar.restricted_to(lambda word: word in pronunciations)
-    automaton, respellings = canonical_spellings(
-        restricted.automaton(), lambda word: pronunciations[word], lambda word: word not in missing
-    )
-    prepared = DecoderGrammar(automaton, respellings, frozenset(restricted.dropped_words), spelled)
+    cut = split_at_slots(grammar, lambda word: word in pronunciations)
+    respelled, respellings = cut.respelled(lambda word: pronunciations.get(word, ()), lambda word: word not in missing)
+    dropped = frozenset(words - pronunciations.keys())
+    prepared = DecoderGrammar(respelled.whole(), respellings, dropped, spelled)
     used = prepared.words()
-    return prepared, {word: phones for word, phones in pronunciations.items() if word in used}
-
-
-def prepare_network(
-    grammar: DeviceGrammar, dictionary: Path, *, phone_loop: bool = True
-) -> tuple[DecoderGrammar, DecoderNetwork]:
-    """`prepare_grammar`, and the PocketSphinx network built from its result (`fsg.decoder_network`),
-    with the phone loop that rejects what is not a command beside it (`rejection.py`) unless
-    `phone_loop` is off."""
-    prepared, pronunciations = prepare_grammar(grammar, dictionary)
-    network = decoder_network(prepared.automaton, pronunciations)
-    return prepared, with_phone_loop(network) if phone_loop else network
+    return prepared, respelled, {word: phones for word, phones in pronunciations.items() if word in used}
 
 
 def prepare_in_child(
@@ -147,6 +161,7 @@ def prepare_in_child(
     language_weight: float,
     *,
     phone_loop: bool = True,
+    share_slots: bool = False,
 ) -> PackedGrammar:
     """`prepare_network` in a forked child process (`assistant.forked`; module docstring), which
     writes the network into `folder` for the decoder to read (`DICTIONARY_FILE`, `FSG_FILE`, for a
@@ -155,7 +170,7 @@ def prepare_in_child(
 
     def prepare_and_write() -> PackedGrammar:
         compiled = grammar if isinstance(grammar, DeviceGrammar) else grammar()
-        prepared, network = prepare_network(compiled, dictionary, phone_loop=phone_loop)
+        prepared, network = prepare_network(compiled, dictionary, phone_loop=phone_loop, share_slots=share_slots)
         write_dictionary(folder / DICTIONARY_FILE, network.pronunciations)
         write_fsg(folder / FSG_FILE, network, language_weight)
         return prepared.packed()

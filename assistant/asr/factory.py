@@ -2,7 +2,8 @@
 
 `build_recognizer(profile, intents)` reads `profile.recognizer`: the engine
 (vosk | pocketsphinx), the mode (grammar: the device's own sentences, compiled
-from its intents; open: any words) and the vosk model.
+from its intents; open: any words), the vosk model, and how PocketSphinx's
+grammar network is built (exact | shared_slots, `slot_network.py`).
 
 The fallback rule: when the profile asks for vosk and no vosk model is found
 (lookup order in `models.find_vosk_model`: the profile's model, then
@@ -78,4 +79,5 @@ def build_recognizer(
         )  # fmt: skip
     # The grammar is compiled in the child process that prepares it for PocketSphinx
     # (`decoder_grammar.prepare_in_child`): compiling leaves memory behind in the process that does it.
-    return PocketSphinxRecognizer(grammar if mode == "grammar" else None)
+    share_slots = profile.recognizer.network == "shared_slots"
+    return PocketSphinxRecognizer(grammar if mode == "grammar" else None, share_slots=share_slots)

@@ -46,6 +46,7 @@ class DeviceGrammar:
     rules: Mapping[str, Node]
     intents: tuple[str, ...]  # the intent names it covers
     dropped_words: frozenset[str] = frozenset()  # words removed by `restricted_to`
+    slots: frozenset[str] = frozenset()  # the rules that are a slot's phrases (`slot_network.py` shares them)
     _words: set[str] = field(default_factory=set, repr=False, compare=False)
     _cache: dict[str, WordAutomaton] = field(default_factory=dict, repr=False, compare=False)
 
@@ -124,7 +125,8 @@ class DeviceGrammar:
         if start is None:
             raise ValueError(f"no sentence is left without the words {sorted(dropped)}")
         rules = {name: node for name, node in pruned.items() if node is not None}
-        return DeviceGrammar(start, _reachable(start, rules), self.intents, self.dropped_words | dropped)
+        kept = _reachable(start, rules)
+        return DeviceGrammar(start, kept, self.intents, self.dropped_words | dropped, self.slots & kept.keys())
 
     def stats(self) -> dict[str, int]:
         """Sizes for logs and benchmarks."""
@@ -154,7 +156,8 @@ def compile_grammar(intents: IntentSet, *, fillers: bool = False) -> DeviceGramm
         rules[FILLER_PREFIX] = Alternatives(tuple(Text(p) for p in prefixes))
         rules[FILLER_SUFFIX] = Alternatives(tuple(Text(s) for s in suffixes))
         start = Sequence((_optional(RuleRef(FILLER_PREFIX)), body, _optional(RuleRef(FILLER_SUFFIX))))
-    grammar = DeviceGrammar(start, rules, tuple(intent.name for intent in intents.intents))
+    slots = frozenset(compiler.slot_rules.values())
+    grammar = DeviceGrammar(start, rules, tuple(intent.name for intent in intents.intents), slots=slots)
     log.debug("grammar for %d intents: %s in %.2f s", len(options), grammar.stats(), time.perf_counter() - started)
     return grammar
 

@@ -12,8 +12,9 @@ word with a pronunciation (from the dictionary, or composed from dictionary
 words, logged at info level; others are dropped, logged as a warning naming
 them), same-sounding spellings written one way ("stop watch" is returned as
 "stopwatch", logged at info level), the grammar made into the smallest network
-found (`fsg.decoder_network`: words always said together joined into one decoder
-word, which transcripts split again). Its dictionary holds those words only,
+found (`slot_network.py`: each big slot's phrases in it once, which lets in a few
+sentences the templates do not say; words always said together joined into one
+decoder word, which transcripts split again). Its dictionary holds those words only,
 written to a temporary file for the decoder to load: PocketSphinx's whole
 dictionary (CMUdict) took 22 MB more resident memory. Neither the template tree
 nor the `DecoderGrammar` is kept: only its sentences, packed into arrays
@@ -109,7 +110,8 @@ def import_pocketsphinx() -> Any:
 class PocketSphinxRecognizer(Recognizer):
     """PocketSphinx 5 with a device grammar (`grammar`, or a function that compiles it) or its
     open language model (None). In grammar mode, what is not a command comes back as no text
-    (`rejection.py`) unless `reject_non_commands` is off."""
+    (`rejection.py`) unless `reject_non_commands` is off, and `share_slots` gives the decoder a
+    smaller network that takes a few sentences more (`slot_network.py`)."""
 
     engine = ENGINE
 
@@ -120,10 +122,12 @@ class PocketSphinxRecognizer(Recognizer):
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
         decoder_options: Mapping[str, Any] | None = None,
         reject_non_commands: bool = True,
+        share_slots: bool = False,
     ) -> None:
         super().__init__()
         pocketsphinx = import_pocketsphinx()
         self.mode = "open" if grammar is None else "grammar"
+        self.share_slots = share_slots and grammar is not None
         self.max_alternatives = max_alternatives
         options: dict[str, Any] = {
             "samprate": SAMPLE_RATE_HZ,
@@ -143,7 +147,12 @@ class PocketSphinxRecognizer(Recognizer):
             with tempfile.TemporaryDirectory(prefix="assistant-asr-") as folder:
                 language_weight = float(options.get("lw", pocketsphinx.Config()["lw"]))
                 self._sentences = prepare_in_child(
-                    grammar, self._dictionary, Path(folder), language_weight, phone_loop=reject_non_commands
+                    grammar,
+                    self._dictionary,
+                    Path(folder),
+                    language_weight,
+                    phone_loop=reject_non_commands,
+                    share_slots=share_slots,
                 )
                 _log_preparation(self._sentences)
                 self._decoder = _decoder(pocketsphinx, {**options, "dict": str(Path(folder) / DICTIONARY_FILE)})
