@@ -23,8 +23,9 @@ Measured on the smartwatch grammar (pocketsphinx 5.0): 26,913 transitions ->
 model, network and search, after decoding) 58.6 -> 39.3 MB, and the same 53 of
 60 espeak-ng commands right.
 
-A third step, `slot_network.py`, gives the big slots' phrases once rather than
-once for each place they are said; it builds each part with these two.
+A profile short of memory can go further (`slot_network.py`): the big slots'
+phrases a few times rather than once for each place they are said, which lets
+in a few sentences more; each of its parts is built with these two steps.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.asr import compounds
 from assistant.asr.automaton import WordAutomaton
 from assistant.asr.grammar import DeviceGrammar
 from assistant.errors import RecognizerError
@@ -86,6 +88,14 @@ def write_fsg(path: Path, network: DecoderNetwork, language_weight: float, name:
 def grammar_automaton(grammar: DeviceGrammar) -> WordAutomaton:
     """The minimal automaton of every sentence of `grammar`."""
     return grammar.automaton()
+
+
+def decoder_network(automaton: WordAutomaton, pronunciations: Mapping[str, Sequence[str]]) -> DecoderNetwork:
+    """The smallest network found for exactly the sentences of `automaton` (module docstring);
+    transcripts decoded with it go through `compounds.split`."""
+    arcs, spoken = compounds.join_chains(automaton.arcs, automaton.start, automaton.finals, pronunciations)
+    start, final, transitions = fsg_transitions(arcs, automaton.start, automaton.finals)
+    return DecoderNetwork(start, final, tuple(transitions), spoken)
 
 
 def fsg_transitions(

@@ -12,9 +12,10 @@ word with a pronunciation (from the dictionary, or composed from dictionary
 words, logged at info level; others are dropped, logged as a warning naming
 them), same-sounding spellings written one way ("stop watch" is returned as
 "stopwatch", logged at info level), the grammar made into the smallest network
-found (`slot_network.py`: each big slot's phrases in it once, which lets in a few
-sentences the templates do not say; words always said together joined into one
-decoder word, which transcripts split again). Its dictionary holds those words only,
+found (`fsg.decoder_network`: words always said together joined into one decoder
+word, which transcripts split again; with `share_slots`, `slot_network.py`: each
+big slot's phrases in it a few times, not at every place, which lets in a few
+sentences the templates do not say). Its dictionary holds those words only,
 written to a temporary file for the decoder to load: PocketSphinx's whole
 dictionary (CMUdict) took 22 MB more resident memory. Neither the template tree
 nor the `DecoderGrammar` is kept: only its sentences, packed into arrays

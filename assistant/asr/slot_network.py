@@ -45,7 +45,9 @@ of words that are not commands; memory from `assistant bench --all`):
 A little less accuracy and a little more taken as a command, for memory. So
 sharing is the profile's choice (`recognizer.network: shared_slots`): the
 smartwatch and the fitness band, where memory binds, take it; the others keep
-the exact network (built from the same parts, each slot copied for each way on).
+the exact network (`fsg.decoder_network`, of the parts put together again:
+measured about 1 MB less than the same sentences built here with each slot
+copied for each way on, whose empty moves cost states and tables).
 """
 
 from __future__ import annotations
