@@ -148,7 +148,7 @@ class _Part:
     def __init__(self, start: int, final: int, transitions: list[Transition], *, shared: bool) -> None:
         self.start, self.final, self.transitions = start, final, transitions
         self.states = 1 + max((max(t[0], t[1]) for t in transitions), default=max(start, final))
-        self.shared = shared  # one copy for every way in, rather than one for each way on
+        self.shared = shared  # up to four copies (opening or not, ending or not), not one for each way on
 
 
 def _assemble(parts: Mapping[str, _Part]) -> tuple[int, int, list[Transition]]:
