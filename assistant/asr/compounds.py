@@ -15,7 +15,10 @@ Measured on the smartwatch grammar (pocketsphinx 5.0, 60 espeak-ng commands):
 3,519 states -> 2,498, the recognizer's resident memory 4 MB lower, the same
 commands right. What is lost is a pause inside a joined pair: PocketSphinx
 puts optional silence and fillers at states, and the joined pair has no state
-in between.
+in between. Joining further, every state with one way in and up to six ways on
+into the word before it, measured only 0.9 MB less on the watch (its FSG's
+tables 7.2 -> 6.1 MB, its search 13.8 -> 14.1 MB), for more pauses lost: not
+done.
 """
 
 from __future__ import annotations
