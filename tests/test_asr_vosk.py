@@ -8,6 +8,7 @@ results, independence from the frame size, and vosk's own endpointing.
 
 from __future__ import annotations
 
+import logging
 import resource
 from pathlib import Path
 
@@ -125,3 +126,14 @@ def test_the_factory_uses_a_loaded_vosk_model_when_asked_for_vosk(
     recognizer = build_recognizer(profiles["kitchen_timer"], intents, engine="vosk", mode="open", vosk_model=model)
     assert isinstance(recognizer, VoskRecognizer) and recognizer.mode == "open"
     assert recognizer.transcribe(sentence).engine == "vosk"
+
+
+def test_a_profile_s_pocketsphinx_network_setting_is_said_to_not_apply_to_vosk(
+    model: VoskModel, intents: IntentSet, profiles: dict[str, DeviceProfile], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="assistant.asr.factory")
+    watch = profiles["smartwatch"]
+    assert watch.recognizer.network == "shared_slots"
+    recognizer = build_recognizer(watch, intents, engine="vosk", mode="open", vosk_model=model)
+    assert isinstance(recognizer, VoskRecognizer)
+    assert any("recognizer.network shared_slots is PocketSphinx's" in r.message for r in caplog.records)

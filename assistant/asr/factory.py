@@ -68,6 +68,9 @@ def build_recognizer(
             if path is not None:
                 vosk_model = VoskModel(path)
         if vosk_model is not None:
+            if profile.recognizer.network != "exact":
+                log.info("%s: recognizer.network %s is PocketSphinx's; vosk builds its graph from the phrase list",
+                         profile.name, profile.recognizer.network)  # fmt: skip
             phrases = vosk_phrases(grammar(), phrase_strategy) if mode == "grammar" else None
             return VoskRecognizer(vosk_model, phrases)
         looked = f"the profile's model ({profile.recognizer.model}), ${VOSK_MODEL_ENV}, {models_dir()}"
