@@ -152,7 +152,7 @@ def _prepare(grammar: DeviceGrammar, dictionary: Path) -> tuple[DecoderGrammar, 
         pronunciations.update(spelled)
     cut = split_at_slots(grammar, lambda word: word in pronunciations)
     respelled, respellings = cut.respelled(lambda word: pronunciations.get(word, ()), lambda word: word not in missing)
-    dropped = frozenset(words - pronunciations.keys())
+    dropped = grammar.dropped_words | (words - pronunciations.keys())
     prepared = DecoderGrammar(respelled.whole(), respellings, dropped, spelled)
     used = prepared.words()
     return prepared, respelled, {word: phones for word, phones in pronunciations.items() if word in used}
