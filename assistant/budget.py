@@ -7,7 +7,9 @@ process peak comes after one command has gone through every stage. Linux only
 again without each domain the profile enables ("general" stays): the grammar is
 the part of the recognizer that grows with what a device understands (leaving
 out the watch's media commands took its peak from 96.4 to 85.6 MB), so the advice
-says which domains a device could do without, and whether that would fit.
+says which domains a device could do without, and whether that would fit. With
+PocketSphinx's exact grammar network it is also measured with the big slots
+shared (`asr/slot_network.py`; the watch shares them: 97.1 -> 87.7 MB).
 
 Power: CPU time per stage, measured here with the process clock, is scaled by the
 profile's `cpu_factor` (how much slower its core is) and priced at its
