@@ -7,7 +7,9 @@ process peak comes after one command has gone through every stage. Linux only
 again without each domain the profile enables ("general" stays): the grammar is
 the part of the recognizer that grows with what a device understands (leaving
 out the watch's media commands took its peak from 96.4 to 85.6 MB), so the advice
-says which domains a device could do without, and whether that would fit. With
+says which domains a device could do without, and whether that would fit. When
+no one domain is enough, the fewest domains whose savings add up to enough (the
+largest first, `domains_to_leave_out`) are left out together and measured. With
 PocketSphinx's exact grammar network it is also measured with the big slots
 shared (`asr/slot_network.py`; the watch shares them: 97.1 -> 87.7 MB).
 
@@ -108,6 +110,8 @@ class BudgetReport:
     without_domain_mb: dict[str, float] = field(default_factory=dict)
     # Over the limit with PocketSphinx's exact grammar network: the process peak with its slots shared
     shared_slots_mb: float | None = None
+    # When no one domain's commands are enough: the fewest domains to leave out together, and the peak measured
+    without_domains: tuple[tuple[str, ...], float] | None = None
 
     @property
     def fits_memory(self) -> bool:
@@ -141,6 +145,10 @@ class BudgetReport:
         for domain, mb in sorted(self.without_domain_mb.items(), key=lambda item: item[1]):
             verdict = "fits" if mb <= self.limit_mb else "still over"
             lines.append(f"without the {domain} domain's commands: {mb:.1f} MB, {verdict}")
+        if self.without_domains is not None:
+            domains, mb = self.without_domains
+            verdict = "fits" if mb <= self.limit_mb else "still over"
+            lines.append(f"without the {' and '.join(domains)} domains' commands: {mb:.1f} MB, {verdict}")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,6 +172,9 @@ class BudgetReport:
             "frame_cpu_ms": {name: round(ms, 4) for name, ms in self.frame_cpu_ms.items()},
             "without_domain_mb": {name: round(mb, 1) for name, mb in self.without_domain_mb.items()},
             "shared_slots_mb": None if self.shared_slots_mb is None else round(self.shared_slots_mb, 1),
+            "without_domains": None
+            if self.without_domains is None
+            else {"domains": list(self.without_domains[0]), "mb": round(self.without_domains[1], 1)},
             "advice": self.advice(),
         }
 
@@ -362,11 +373,16 @@ def check_profile(
         probe = measure_in_subprocess(argv)
         without_domain_mb = {}
         shared_slots_mb = None
+        without_domains = None
         if float(probe["peak_mb"]) > profile.memory_limit_mb and profile.recognizer.mode == "grammar":
             # what the grammar of each domain costs, measured the same way (not "general": yes, no, cancel)
             for domain in (d for d in profile.domains if d != ALWAYS_KEPT_DOMAIN):
                 without = measure_in_subprocess([*argv, "--without-domain", domain])
                 without_domain_mb[domain] = float(without["peak_mb"])
+            fewest = domains_to_leave_out(float(probe["peak_mb"]), profile.memory_limit_mb, without_domain_mb)
+            if len(fewest) > 1:
+                argv_without = [arg for domain in fewest for arg in ("--without-domain", domain)]
+                without_domains = (fewest, float(measure_in_subprocess([*argv, *argv_without])["peak_mb"]))
             pocketsphinx = any(c["name"].startswith("recognizer (pocketsphinx") for c in probe["components"])
             if profile.recognizer.network == "exact" and pocketsphinx:
                 shared = measure_in_subprocess([*argv, "--network", "shared_slots"])
@@ -394,4 +410,20 @@ def check_profile(
         frame_cpu_ms={"vad": vad_ms, "wake_word": wake_ms},
         without_domain_mb=without_domain_mb,
         shared_slots_mb=shared_slots_mb,
+        without_domains=without_domains,
     )
+
+
+def domains_to_leave_out(peak_mb: float, limit_mb: float, without_domain_mb: dict[str, float]) -> tuple[str, ...]:
+    """The fewest domains whose commands, left out together, would bring `peak_mb` under
+    `limit_mb`, if the savings each one measured alone add up (the largest first); () when
+    one alone is enough, or all of them together are not."""
+    savings = sorted(((peak_mb - mb, domain) for domain, mb in without_domain_mb.items()), reverse=True)
+    chosen: list[str] = []
+    estimate = peak_mb
+    for saving, domain in savings:
+        if estimate <= limit_mb:
+            break
+        chosen.append(domain)
+        estimate -= max(saving, 0.0)
+    return tuple(chosen) if estimate <= limit_mb and len(chosen) > 1 else ()

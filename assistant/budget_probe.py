@@ -2,7 +2,7 @@
 
     python -m assistant.budget_probe PROFILE COMMAND.wav [--intents DIR] [--profiles DIR]
                                      [--model DIR] [--engine E] [--push-to-talk]
-                                     [--without-domain NAME] [--network NAME]
+                                     [--without-domain NAME ...] [--network NAME]
 
 Prints one JSON line: {"components": [{"name", "mb"}], "peak_mb", "notes"}.
 `assistant.budget` runs this; it is a separate process so that nothing loaded
@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--engine")
     parser.add_argument("--push-to-talk", action="store_true")
-    parser.add_argument("--without-domain", help="the profile as if it did not enable this domain")
+    parser.add_argument(
+        "--without-domain", action="append", default=[], help="the profile as if it did not enable this domain"
+    )
     parser.add_argument("--network", help="the profile as if its recognizer.network were this")
     args = parser.parse_args(argv)
     notes: list[str] = []
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             args.profile, args.intents or DEFAULT_INTENTS_DIR, args.profiles or DEFAULT_PROFILES_DIR
         )
         if args.without_domain:
-            profile = replace(profile, domains=tuple(d for d in profile.domains if d != args.without_domain))
+            profile = replace(profile, domains=tuple(d for d in profile.domains if d not in args.without_domain))
             intents = intents.restricted_to(profile.domains)
         if args.network:
             profile = replace(profile, recognizer=replace(profile.recognizer, network=args.network))

@@ -24,6 +24,7 @@ from assistant.budget import (
     battery_days,
     check_profile,
     choose_listening,
+    domains_to_leave_out,
     energy_mj,
     per_frame_cpu_ms,
     standby_mw,
@@ -100,6 +101,17 @@ def test_advice_names_the_heaviest_component_and_what_would_fit() -> None:
         "without the clock domain's commands: 108.0 MB, still over",
     ]
     assert fewer.to_dict()["shared_slots_mb"] == 101.5 and report.to_dict()["shared_slots_mb"] is None
+    together = replace(fewer, without_domains=(("clock", "alarm"), 97.5))
+    assert together.advice()[-1] == "without the clock and alarm domains' commands: 97.5 MB, fits"
+    assert together.to_dict()["without_domains"] == {"domains": ["clock", "alarm"], "mb": 97.5}
+
+
+def test_the_fewest_domains_to_leave_out_together_take_the_largest_savings_first() -> None:
+    measured = {"media": 82.7, "alarm": 83.4, "watch": 83.9, "clock": 87.1}  # the watch's, 87.7 MB in all
+    assert domains_to_leave_out(87.7, 80, measured) == ("media", "alarm")  # 5.0 + 4.3 MB saved: 78.4
+    assert domains_to_leave_out(87.7, 84, measured) == ()  # media alone is enough
+    assert domains_to_leave_out(87.7, 60, measured) == ()  # all of them together are not
+    assert domains_to_leave_out(87.7, 75, measured) == ("media", "alarm", "watch")
 
 
 @pytest.fixture
