@@ -260,6 +260,21 @@ def test_tags_train_on_in_scope_rows_with_known_spans_only(intents: IntentSet) -
     assert (tags[1] == IGNORE).all() and (tags[2] == IGNORE).all()
 
 
+def test_the_data_fingerprint_changes_with_the_tags_not_only_the_words(intents: IntentSet) -> None:
+    corpus = CorpusGenerator(intents, seed=1).generate(300)
+    labels = LabelSet.from_intents(intents)
+    tokenizer = train_tokenizer(corpus.examples, intents, labels, pieces=200, seed=1)
+
+    def fingerprint(spans: dict[str, tuple[int, int]] | None) -> str:
+        builder = RowBuilder(tokenizer, labels, 64)
+        builder.add_parse("make me a cappuccino", "coffee.orderDrink", spans)
+        return builder.build().fingerprint()
+
+    tagged = fingerprint({"coffeeDrink": (10, 20)})
+    assert tagged == fingerprint({"coffeeDrink": (10, 20)})  # the same rows, the same fingerprint
+    assert len({tagged, fingerprint({}), fingerprint(None)}) == 3  # same words; a value, no value, intent only
+
+
 def test_a_coarse_label_trains_the_total_probability_of_its_intents() -> None:
     import tensorflow as tf
 

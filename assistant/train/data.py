@@ -9,6 +9,7 @@ transcript token (parse rows with slot spans; -1 elsewhere), and the next token
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,17 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.length)
+
+    def fingerprint(self) -> str:
+        """A hash of everything the rows train: the tokens and every target. (The tokens
+        alone missed a change of tags: HWU64's coffee commands trained as intent only
+        gave the same hash as before.)"""
+        digest = hashlib.sha256()
+        for name in _FIELDS:
+            array = getattr(self, name)
+            digest.update(f"{name}{array.shape}{array.dtype}".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:16]
 
     def take(self, index: np.ndarray) -> Rows:
         return Rows(*(getattr(self, name)[index] for name in _FIELDS))

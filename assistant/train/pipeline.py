@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sentencepiece as spm
 
 from assistant import __version__
@@ -184,7 +183,7 @@ def run(
             "corpus_examples": len(corpus.examples),
             "human_data": human_used,
             "rows": len(rows),
-            "data_hash": _rows_hash(rows.tokens),
+            "data_hash": rows.fingerprint(),
             "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         },
         "metrics": {},
@@ -269,10 +268,6 @@ def train_tokenizer(
 
 def _labelled(example: Example) -> LabelledCommand:
     return LabelledCommand(example.text, example.intent, {s.name: s.value for s in example.slots})
-
-
-def _rows_hash(tokens: np.ndarray) -> str:
-    return hashlib.sha256(tokens.tobytes()).hexdigest()[:16]
 
 
 def _write_metadata(out_dir: Path, metadata: dict[str, Any]) -> None:
