@@ -89,7 +89,8 @@ class DeviceProfile:
             "power_source": self.power.source,
             "listening": self.power.listening,
             "wake_phrase": self.wake_phrase,
-            "recognizer": f"{self.recognizer.engine}/{self.recognizer.mode}",
+            "recognizer": f"{self.recognizer.engine}/{self.recognizer.mode}"
+            + ("" if self.recognizer.network == "exact" else f"/{self.recognizer.network}"),
             "model_variant": self.model_variant,
             "cpu_factor": self.cpu_factor,
             "latency_target_ms": self.latency_target_ms,

@@ -65,6 +65,11 @@ def test_a_valid_profile_loads(write: Write, intents: IntentSet) -> None:
     profile = load_profile(write("watch.yaml", WATCH), intents)
     assert profile.domains == ("general", "timer")
     assert profile.recognizer.network == "exact"  # unless the profile says shared_slots
+    assert profile.summary()["recognizer"] == "vosk/grammar"
+    shared = load_profile(
+        write("watch.yaml", WATCH.replace("mode: grammar", "mode: grammar\n  network: shared_slots")), intents
+    )
+    assert shared.summary()["recognizer"] == "vosk/grammar/shared_slots"
     assert profile.power.battery_mah == 300
     assert profile.summary()["power_budget_mw"] == 5
 
