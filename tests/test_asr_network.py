@@ -168,7 +168,7 @@ def test_a_shared_slot_is_left_to_every_way_on_and_a_copied_one_to_its_own() -> 
                       Seq((Text("set a timer for"), duration, Text("called pasta"))), Seq((duration, Text("timer"))))),
         {"slot_duration": phrases}, (), slots=frozenset({"slot_duration"}),
     )  # fmt: skip
-    words = set("set a timer for wake me in please called pasta one two ten minutes".split())
+    words = grammar.words()
     spoken = {word: (" ".join(letter.upper() for letter in word),) for word in words}
 
     def network(shared_from: float) -> DecoderNetwork:
