@@ -384,7 +384,7 @@ def check_profile(
                 argv_without = [arg for domain in fewest for arg in ("--without-domain", domain)]
                 without_domains = (fewest, float(measure_in_subprocess([*argv, *argv_without])["peak_mb"]))
             pocketsphinx = any(c["name"].startswith("recognizer (pocketsphinx") for c in probe["components"])
-            if profile.recognizer.network == "exact" and pocketsphinx:
+            if not profile.recognizer.shares_slots and pocketsphinx:
                 shared = measure_in_subprocess([*argv, "--network", "shared_slots"])
                 shared_slots_mb = float(shared["peak_mb"])
     components = tuple(Component(c["name"], c["mb"]) for c in probe["components"])

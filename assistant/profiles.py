@@ -60,6 +60,11 @@ class RecognizerSpec:
     model: str | None = None  # a model directory or name; None: the engine's default
     network: str = "exact"  # RECOGNIZER_NETWORKS: PocketSphinx's grammar network
 
+    @property
+    def shares_slots(self) -> bool:
+        """Whether PocketSphinx's grammar network shares its big slots (`asr/slot_network.py`)."""
+        return self.network == "shared_slots"
+
 
 @dataclass(frozen=True)
 class DeviceProfile:

@@ -68,7 +68,7 @@ def build_recognizer(
             if path is not None:
                 vosk_model = VoskModel(path)
         if vosk_model is not None:
-            if profile.recognizer.network != "exact":
+            if profile.recognizer.shares_slots:
                 log.info("%s: recognizer.network %s is PocketSphinx's; vosk builds its graph from the phrase list",
                          profile.name, profile.recognizer.network)  # fmt: skip
             phrases = vosk_phrases(grammar(), phrase_strategy) if mode == "grammar" else None
@@ -82,5 +82,4 @@ def build_recognizer(
         )  # fmt: skip
     # The grammar is compiled in the child process that prepares it for PocketSphinx
     # (`decoder_grammar.prepare_in_child`): compiling leaves memory behind in the process that does it.
-    share_slots = profile.recognizer.network == "shared_slots"
-    return PocketSphinxRecognizer(grammar if mode == "grammar" else None, share_slots=share_slots)
+    return PocketSphinxRecognizer(grammar if mode == "grammar" else None, share_slots=profile.recognizer.shares_slots)

@@ -267,7 +267,7 @@ def benchmark(
         profile = profiles[name]
         view = intents.restricted_to(profile.domains)
         grammar = compile_grammar(view, fillers=GRAMMAR_FILLERS)
-        share_slots = profile.recognizer.network == "shared_slots"
+        share_slots = profile.recognizer.shares_slots
         recognizer = PocketSphinxRecognizer(grammar, share_slots=share_slots)
         heard = recognizer.grammar
         assert heard is not None
