@@ -127,11 +127,15 @@ def _parser() -> argparse.ArgumentParser:
         "asr: speech recognizer exact transcripts and real-time factor; soak: minutes of speech and faults "
         "through the daemon; none, with --device or --all: memory, latency, energy and battery per device",
     )
-    bench.add_argument("--all", action="store_true", help="per-device budgets of every profile (else of --device)")
+    bench.add_argument(
+        "--all", action="store_true", help="budgets, asr: every profile (else --device; asr: five devices)"
+    )
     bench.add_argument(
         "--engine", choices=("vosk", "pocketsphinx"), help="devices, soak: recognizer (default: the profile's)"
     )
-    bench.add_argument("--model", type=Path, help="model directory (default: the shipped model; wake: models/wake)")
+    bench.add_argument(
+        "--model", type=Path, help="intent model directory (default: the shipped model); wake: models/wake"
+    )
     bench.add_argument("--data", type=Path, help="public corpora folder (default: $ASSISTANT_DATA or ../shared/data)")
     bench.add_argument(
         "--out",
@@ -608,13 +612,14 @@ def _run_bench(args: argparse.Namespace) -> int:
 def _run_bench_asr(args: argparse.Namespace) -> int:
     from assistant.benchmarks.asr import DEFAULT_DEVICES, benchmark, markdown
     from assistant.datasets import data_dir
+    from assistant.nlu.runtime import DEFAULT_MODEL_DIR
 
     intents, profiles = _load(args)
-    devices = args.device or list(DEFAULT_DEVICES)
+    devices = sorted(profiles) if args.all else args.device or list(DEFAULT_DEVICES)
     for name in devices:
         _profile(profiles, name)
     data = args.data or data_dir()
-    scores, not_commands, humans = benchmark(
+    results = benchmark(
         intents,
         profiles,
         devices,
@@ -622,15 +627,12 @@ def _run_bench_asr(args: argparse.Namespace) -> int:
         data,
         say=lambda m: print(f"== {m}", file=sys.stderr),
         seed=args.seed,
+        model_dir=args.model or DEFAULT_MODEL_DIR,
     )
-    report = markdown(scores, not_commands, humans, _invocation("assistant bench asr"))
+    report = markdown(results, _invocation("assistant bench asr"))
     _write_report(args.out or Path("docs/asr_benchmark.md"), report)
     if args.json:
-        _print_json({
-            "scores": [s.to_dict() for s in scores],
-            "not_commands": [n.to_dict() for n in not_commands],
-            "humans": [asdict(h) for h in humans],
-        })  # fmt: skip
+        _print_json(results.to_dict())
     else:
         print(report)
     return 0

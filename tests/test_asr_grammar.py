@@ -12,7 +12,7 @@ from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.jsgf import to_jsgf
 from assistant.asr.phrases import UNKNOWN, covers, vosk_phrases
 from assistant.asr.slot_phrases import slot_phrases, slot_values
-from assistant.benchmarks.asr import sample_commands, template_sentence
+from assistant.benchmarks.asr import sample_commands, template_command
 from assistant.intents import IntentSet
 from assistant.profiles import DeviceProfile
 from assistant.slot_types import ClockTimeSlot, DurationSlot, SlotType
@@ -30,7 +30,7 @@ def _slot_type(intents: IntentSet, intent: str, slot: str) -> SlotType:
 def _template_sentences(intents: IntentSet, count: int, seed: int) -> list[str]:
     """Sentences the intent templates produce, slots filled with any of their spoken forms."""
     rng = random.Random(seed)
-    return [template_sentence(intents, rng) for _ in range(count)]
+    return [template_command(intents, rng).text for _ in range(count)]
 
 
 # --- the minimal automaton -------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_the_word_list_covers_every_grammar_sentence_and_the_sentence_list_does_
     assert words[-1] == UNKNOWN and len(words) == len(grammar.words()) + 1
     sentences = vosk_phrases(grammar, "sentences", sentences=500)
     assert len(sentences) == 501
-    held_out = sample_commands(view, grammar.accepts, 200, seed=5)
+    held_out = [command.text for command in sample_commands(view, grammar.accepts, 200, seed=5)]
     assert all(covers(words, sentence) for sentence in held_out)
     share = sum(covers(sentences, sentence) for sentence in held_out) / len(held_out)
     assert share < 0.6  # slots multiply: a sample of sentences cannot cover the grammar

@@ -46,7 +46,8 @@ def test_espeak_commands_decode_exactly_in_grammar_mode(
     watch: PocketSphinxRecognizer, intents: IntentSet, profiles: dict[str, DeviceProfile]
 ) -> None:
     assert watch.grammar is not None
-    texts = sample_commands(intents.restricted_to(profiles["smartwatch"].domains), watch.grammar.accepts, 12, seed=42)
+    view = intents.restricted_to(profiles["smartwatch"].domains)
+    texts = [command.text for command in sample_commands(view, watch.grammar.accepts, 12, seed=42)]
     voices = [("en-us", "m1"), ("en-us", "f3"), ("en", "m3")]
     heard = [
         watch.transcribe(spoken_command(text, voices[i % 3], (140, 160, 175)[i % 3], seed=i)).text
@@ -61,7 +62,8 @@ def test_commands_said_by_flite_voices_decode_in_grammar_mode(
 ) -> None:
     """The benchmark's second set of voices: recorded speakers through flite, not espeak-ng."""
     assert watch.grammar is not None
-    texts = sample_commands(intents.restricted_to(profiles["smartwatch"].domains), watch.grammar.accepts, 8, seed=43)
+    view = intents.restricted_to(profiles["smartwatch"].domains)
+    texts = [command.text for command in sample_commands(view, watch.grammar.accepts, 8, seed=43)]
     heard = [watch.transcribe(spoken_command(text, voice, 160, seed=i)).text for i, (text, voice) in
              enumerate(zip(texts, FLITE_VOICES * 2, strict=True))]  # fmt: skip
     exact = sum(h == t for h, t in zip(heard, texts, strict=True))
@@ -76,7 +78,8 @@ def test_the_watch_profile_shares_its_big_slots_and_hears_the_same_commands(
     shared = build_recognizer(profile, intents, engine="pocketsphinx")
     assert isinstance(shared, PocketSphinxRecognizer) and shared.share_slots and shared.grammar is not None
     shared.transcribe(spoken_command(WARM_UP, ("en-us", "m1"), 160, seed=0))
-    texts = sample_commands(intents.restricted_to(profile.domains), shared.grammar.accepts, 12, seed=42)
+    view = intents.restricted_to(profile.domains)
+    texts = [command.text for command in sample_commands(view, shared.grammar.accepts, 12, seed=42)]
     voices = [("en-us", "m1"), ("en-us", "f3"), ("en", "m3")]
     heard = [
         shared.transcribe(spoken_command(text, voices[i % 3], (140, 160, 175)[i % 3], seed=i)).text

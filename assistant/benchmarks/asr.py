@@ -1,6 +1,6 @@
-"""Speech recognizer benchmark: exact transcripts and real-time factor.
+"""Speech benchmark: exact transcripts, real-time factor, and commands understood end to end.
 
-    assistant bench asr [--device NAME ...]       # writes docs/asr_benchmark.md
+    assistant bench asr [--device NAME ... | --all]     # writes docs/asr_benchmark.md
 
 1. Synthetic commands, per device: commands sampled from the device's intents
    (templates with slot values said the ways people say them, no fillers),
@@ -11,7 +11,13 @@
    PocketSphinx in grammar mode, frame by frame (80 ms), one recognizer per
    device reused across commands, as on a device. Reported: the share of exact
    transcripts and the real-time factor, from the decoding thread's CPU time
-   (one core) and from the wall clock. Exact: the transcript is the command
+   (one core) and from the wall clock; and the share understood: the device's
+   intent model (its profile's variant, only its intents) made the frame each
+   command was sampled with (intent and every typed slot value) of what the
+   recognizer heard, beside the share it makes of the commands' own text (the
+   model alone). The same renderings are decoded again with the coffee-maker
+   benchmark's kitchen recording mixed in at each of `NOISE_SNRS_DB` (with the
+   shared data), and the same commands said by flite's voices. Exact: the transcript is the command
    word for word, in the spellings the recognizer writes: where the grammar
    offers two spellings of one sound at one place ("stop watch"/"stopwatch",
    `assistant.asr.spellings`), the recognizer returns one, and the command is
@@ -54,6 +60,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +73,15 @@ from assistant.asr.grammar import compile_grammar
 from assistant.asr.phrases import STRATEGIES, covers, vosk_phrases
 from assistant.asr.pocketsphinx_engine import PocketSphinxRecognizer
 from assistant.asr.recognizer import Recognizer
-from assistant.audio import DEFAULT_FRAME_SAMPLES, SAMPLE_RATE_HZ, read_wav
+from assistant.audio import DEFAULT_FRAME_SAMPLES, SAMPLE_RATE_HZ, mix_at_snr, read_wav
 from assistant.benchmarks.machine import describe as describe_machine
 from assistant.endpoint import command_span
+from assistant.evaluation import LabelledCommand, evaluate
 from assistant.intents import IntentSet
+from assistant.nlu.result import ParseResult
+from assistant.nlu.runtime import DEFAULT_MODEL_DIR, IntentModel
 from assistant.profiles import DeviceProfile
-from assistant.slot_types import EnumSlot
+from assistant.slot_types import EnumSlot, Value
 from assistant.templates import SlotRef, sample_pieces
 from assistant.train.speech import FLITE, Voice, require_tools, synthesize
 
@@ -102,6 +112,9 @@ CLINC = ("clinc150", "data_trainval.json")
 SPEECH_COMMANDS = ("speech_commands_sample",)  # a folder of one-second recordings per word
 REAL_WORDS_SETUP = "one word, real people"
 EXACT_NETWORK_SETUP = "grammar, exact network"  # for a profile that shares slots: the network it gave up
+# The espeak-ng commands again with the kitchen recording mixed in: a busy kitchen, and a loud one
+# (the coffee-maker evaluation reports 24 to 6 dB)
+NOISE_SNRS_DB = (18.0, 6.0)
 TARGET_EXACT = 0.95
 TARGET_RTF = 0.1
 
@@ -115,6 +128,7 @@ class Utterance:
     wall_s: float
     audio_s: float
     expected: str = ""  # `text` in the recognizer's spellings, when they differ ("" when the same)
+    understood: bool | None = None  # the intent model made the command's frame of `heard`; None: not scored
 
     @property
     def wanted(self) -> str:
@@ -150,6 +164,13 @@ class Score:
         return sum(bool(u.expected) for u in self.utterances)
 
     @property
+    def frame_accuracy(self) -> float | None:
+        """Share of commands understood end to end (intent and every slot value right), when scored."""
+        if any(u.understood is None for u in self.utterances):
+            return None
+        return sum(bool(u.understood) for u in self.utterances) / len(self.utterances)
+
+    @property
     def rtf_cpu(self) -> float:
         return sum(u.cpu_s for u in self.utterances) / sum(u.audio_s for u in self.utterances)
 
@@ -163,6 +184,7 @@ class Score:
             "setup": self.setup,
             "n": len(self.utterances),
             "exact": round(self.exact, 4),
+            "frame_accuracy": None if self.frame_accuracy is None else round(self.frame_accuracy, 4),
             "respelled": self.respelled,
             "rejected": self.rejected,
             "rtf_cpu": round(self.rtf_cpu, 4),
@@ -215,32 +237,37 @@ def spoken_command(text: str, voice: tuple[str, str], speed_wpm: int, seed: int)
     return samples
 
 
-def sample_commands(intents: IntentSet, accepts: Callable[[str], bool], count: int, seed: int) -> list[str]:
-    """`count` distinct commands of `intents` that `accepts` takes (the recognizer's grammar)."""
+def sample_commands(intents: IntentSet, accepts: Callable[[str], bool], count: int, seed: int) -> list[LabelledCommand]:
+    """`count` commands of `intents` with distinct text that `accepts` takes (the recognizer's
+    grammar), each labelled with the intent and slot values it was made from."""
     rng = random.Random(seed)
-    found: dict[str, None] = {}
+    found: dict[str, LabelledCommand] = {}
     for _ in range(count * 50):
-        text = template_sentence(intents, rng)
-        if text and accepts(text):
-            found[text] = None
+        command = template_command(intents, rng)
+        if command.text and accepts(command.text):
+            found.setdefault(command.text, command)
         if len(found) >= count:
             break
-    return list(found)
+    return list(found.values())
 
 
-def template_sentence(intents: IntentSet, rng: random.Random) -> str:
+def template_command(intents: IntentSet, rng: random.Random) -> LabelledCommand:
     """A sentence of a random template of a random intent, its slots filled with any of
-    their spoken forms (unlike the corpus generator, with no fillers or recognizer noise)."""
+    their spoken forms (unlike the corpus generator, with no fillers or recognizer noise),
+    labelled with the intent and the typed slot values."""
     intent = rng.choice(intents.intents)
     template = rng.choice(intent.templates)
     words: list[str] = []
+    slots: dict[str, Value] = {}
     for piece in sample_pieces(template.node, rng, intent.rules):
         if isinstance(piece, SlotRef):
             slot_type = intent.slots[piece.name].type
-            words.append(rng.choice(slot_type.variants(slot_type.sample(rng))))
+            value = slot_type.sample(rng)
+            slots.setdefault(piece.name, value)  # a slot said twice: the first mention is the value
+            words.append(rng.choice(slot_type.variants(value)))
         else:
             words.append(piece)
-    return " ".join("".join(words).split())
+    return LabelledCommand(" ".join("".join(words).split()), intent.name, slots)
 
 
 def decode(recognizer: Recognizer, samples: NDArray[np.int16]) -> tuple[str, float, float]:
@@ -248,6 +275,22 @@ def decode(recognizer: Recognizer, samples: NDArray[np.int16]) -> tuple[str, flo
     cpu, wall = time.thread_time(), time.perf_counter()
     transcript = recognizer.transcribe(samples, DEFAULT_FRAME_SAMPLES)
     return transcript.text, time.thread_time() - cpu, time.perf_counter() - wall
+
+
+@dataclass(frozen=True)
+class Results:
+    scores: list[Score]
+    not_commands: list[NotCommands]
+    humans: list[HumanResult]
+    understood_from_text: dict[str, float]  # device -> frame accuracy of the intent model on the commands' text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scores": [s.to_dict() for s in self.scores],
+            "not_commands": [n.to_dict() for n in self.not_commands],
+            "humans": [asdict(h) for h in self.humans],
+            "understood_from_text": {device: round(share, 4) for device, share in self.understood_from_text.items()},
+        }
 
 
 def benchmark(
@@ -258,28 +301,44 @@ def benchmark(
     data_dir: Path | None = None,
     say: Callable[[str], None] = lambda message: None,
     seed: int = DEFAULT_SEED,
-) -> tuple[list[Score], list[NotCommands], list[HumanResult]]:
+    model_dir: Path | str = DEFAULT_MODEL_DIR,
+) -> Results:
     require_tools(flite=True)
     scores: list[Score] = []
     not_commands: list[NotCommands] = []
-    sounds = _NonCommandSounds.load(data_dir) if data_dir is not None else None  # the same for every device
+    understood_from_text: dict[str, float] = {}
+    models: dict[str, IntentModel] = {}  # by variant
+    sounds = SharedSounds.load(data_dir) if data_dir is not None else None  # the same for every device
     for device_index, name in enumerate(devices):
         profile = profiles[name]
         view = intents.restricted_to(profile.domains)
+        if profile.model_variant not in models:
+            models[profile.model_variant] = IntentModel.load(intents, model_dir, profile.model_variant)
+        understand = understanding(models[profile.model_variant], view)
         grammar = compile_grammar(view, fillers=GRAMMAR_FILLERS)
         share_slots = profile.recognizer.shares_slots
         recognizer = PocketSphinxRecognizer(grammar, share_slots=share_slots)
         heard = recognizer.grammar
         assert heard is not None
-        texts = sample_commands(view, heard.can_return, commands, seed=seed + device_index)
-        expected = [_respelled(heard.respell(t), t) for t in texts]
+        labelled = sample_commands(view, heard.can_return, commands, seed=seed + device_index)
+        understood_from_text[name] = evaluate(understand, labelled).frame_accuracy
+        expected = [_respelled(heard.respell(c.text), c.text) for c in labelled]
         words = len(heard.words())
-        say(f"{name}: {len(texts)} commands, {words} grammar words")
-        audio = [_render(text, i) for i, text in enumerate(texts)]
-        scores.append(_score(name, "grammar", recognizer, texts, audio, words, expected=expected))
-        flite_audio = [_render(text, i, FLITE_VOICES) for i, text in enumerate(texts)]
-        scores.append(_score(name, FLITE_SETUP, recognizer, texts, flite_audio, words, expected=expected))
+        say(f"{name}: {len(labelled)} commands, {words} grammar words")
+        audio = [_render(c.text, i) for i, c in enumerate(labelled)]
+
+        # every setup below hears these commands
+        score = partial(_score, name, commands=labelled, grammar_words=words, expected=expected, understand=understand)
+        scores.append(score(setup="grammar", recognizer=recognizer, audio=audio))
+        flite_audio = [_render(c.text, i, FLITE_VOICES) for i, c in enumerate(labelled)]
+        scores.append(score(setup=FLITE_SETUP, recognizer=recognizer, audio=flite_audio))
         if sounds is not None:
+            for snr_db in NOISE_SNRS_DB:
+                say(f"{name}: the commands in kitchen noise at {snr_db:g} dB")
+                noisy = [
+                    (sounds.in_kitchen(samples, snr_db, seed=i), voice) for i, (samples, voice) in enumerate(audio)
+                ]
+                scores.append(score(setup=noisy_setup(snr_db), recognizer=recognizer, audio=noisy))
             say(f"{name}: sounds that are not commands, and one-word recordings of real people")
             not_commands += _not_commands(name, recognizer, sounds)
             real_commands, real_others = _real_words(name, recognizer, heard, sounds)
@@ -288,7 +347,7 @@ def benchmark(
         if share_slots:  # the trade the profile made (`slot_network.py`), on the same audio
             say(f"{name}: the same with the exact grammar network")
             exact = PocketSphinxRecognizer(grammar)
-            scores.append(_score(name, EXACT_NETWORK_SETUP, exact, texts, audio, words, expected=expected))
+            scores.append(score(setup=EXACT_NETWORK_SETUP, recognizer=exact, audio=audio))
             if sounds is not None:
                 exact_not_commands = [*_not_commands(name, exact, sounds), _real_words(name, exact, heard, sounds)[1]]
                 not_commands += [replace(n, kind=f"{n.kind}, exact network") for n in exact_not_commands]
@@ -299,33 +358,45 @@ def benchmark(
                 say(f"{name}: vosk phrase list '{strategy}'")
                 phrases = vosk_phrases(listed, strategy)
                 loop = PocketSphinxRecognizer.phrase_loop(phrases)
-                coverage = sum(covers(phrases, t) for t in held_out) / len(held_out)
+                coverage = sum(covers(phrases, c.text) for c in held_out) / len(held_out)
                 subset = slice(0, PHRASE_COMMANDS)
                 scores.append(
                     _score(
                         name,
                         f"vosk list: {strategy}",
                         loop,
-                        texts[subset],
+                        labelled[subset],
                         audio[subset],
                         len(phrases) - 1,
                         round(coverage, 3),
                     )
                 )
     humans = _human_recordings(intents, profiles, data_dir, say) if data_dir is not None else []
-    return scores, not_commands, humans
+    return Results(scores, not_commands, humans, understood_from_text)
+
+
+def noisy_setup(snr_db: float) -> str:
+    return f"grammar, kitchen noise {snr_db:g} dB"
+
+
+def understanding(model: IntentModel, device_intents: IntentSet) -> Callable[[str], ParseResult]:
+    """The device's intent model, as the dialogue asks it: only the device's intents."""
+    allowed = {intent.name for intent in device_intents.intents}
+    return lambda text: model.parse(text, allowed)
 
 
 @dataclass(frozen=True)
-class _NonCommandSounds:
-    """The audio of the "not commands" measurements, read and synthesized once for every device."""
+class SharedSounds:
+    """The audio the benchmark reads from the shared data (the kitchen recording, CLINC150's
+    out-of-scope sentences, spoken, and Speech Commands' recordings), once for every device."""
 
-    noise: tuple[NDArray[np.int16], ...]  # stretches of the kitchen recording
+    kitchen: NDArray[np.int16]  # the kitchen recording, mixed into commands
+    noise: tuple[NDArray[np.int16], ...]  # stretches of it
     out_of_scope: tuple[NDArray[np.int16], ...]  # CLINC150 oos_val sentences, spoken like the commands
     words: tuple[tuple[str, str, NDArray[np.int16]], ...]  # Speech Commands: (word, speaker, samples)
 
     @classmethod
-    def load(cls, data_dir: Path) -> _NonCommandSounds:
+    def load(cls, data_dir: Path) -> SharedSounds:
         kitchen = read_wav(data_dir.joinpath(*KITCHEN_NOISE))
         stretch = int(NOISE_STRETCH_S * SAMPLE_RATE_HZ)
         starts = np.random.default_rng(0).integers(0, len(kitchen) - stretch, NOISE_STRETCHES)
@@ -337,13 +408,20 @@ class _NonCommandSounds:
             for recording in sorted(folder.glob("*.wav"))
         )
         return cls(
+            kitchen,
             tuple(kitchen[start : start + stretch] for start in starts),
             tuple(_render(text, index)[0] for index, text in enumerate(sentences)),
             words,
         )
 
+    def in_kitchen(self, samples: NDArray[np.int16], snr_db: float, seed: int) -> NDArray[np.int16]:
+        """`samples` with the kitchen recording, from a seeded point on, mixed in at `snr_db`
+        (`mix_at_snr`: the power of the whole rendering, lead and trail silence included)."""
+        start = int(np.random.default_rng(seed).integers(0, len(self.kitchen)))
+        return mix_at_snr(samples, np.roll(self.kitchen, -start), snr_db)
 
-def _not_commands(device: str, recognizer: Recognizer, sounds: _NonCommandSounds) -> list[NotCommands]:
+
+def _not_commands(device: str, recognizer: Recognizer, sounds: SharedSounds) -> list[NotCommands]:
     return [
         NotCommands(
             device, f"kitchen noise, {NOISE_STRETCH_S:g} s", tuple(decode(recognizer, s)[0] for s in sounds.noise)
@@ -357,7 +435,7 @@ def _not_commands(device: str, recognizer: Recognizer, sounds: _NonCommandSounds
 
 
 def _real_words(
-    device: str, recognizer: Recognizer, grammar: DecoderGrammar, sounds: _NonCommandSounds
+    device: str, recognizer: Recognizer, grammar: DecoderGrammar, sounds: SharedSounds
 ) -> tuple[Score, NotCommands]:
     """Speech Commands' one-word recordings: the words the grammar has as commands ("yes", "stop")
     scored as commands, the others ("bed", "marvin") as sounds that are not commands."""
@@ -388,18 +466,26 @@ def _score(
     device: str,
     setup: str,
     recognizer: Recognizer,
-    texts: Sequence[str],
+    commands: Sequence[LabelledCommand],
     audio: Sequence[tuple[NDArray[np.int16], str]],
     grammar_words: int = 0,
     coverage: float | None = None,
     expected: Sequence[str] | None = None,
+    understand: Callable[[str], ParseResult] | None = None,
 ) -> Score:
     utterances = []
-    for index, (text, (samples, voice)) in enumerate(zip(texts, audio, strict=True)):
+    for index, (command, (samples, voice)) in enumerate(zip(commands, audio, strict=True)):
         heard, cpu, wall = decode(recognizer, samples)
         wanted = expected[index] if expected is not None else ""
-        utterances.append(Utterance(text, voice, heard, cpu, wall, len(samples) / SAMPLE_RATE_HZ, wanted))
+        understood = None if understand is None else is_understood(understand, command, heard)
+        seconds = len(samples) / SAMPLE_RATE_HZ
+        utterances.append(Utterance(command.text, voice, heard, cpu, wall, seconds, wanted, understood))
     return Score(device, setup, tuple(utterances), grammar_words, coverage)
+
+
+def is_understood(understand: Callable[[str], ParseResult], command: LabelledCommand, heard: str) -> bool:
+    """Whether the intent model made `command`'s frame (intent and every slot value) of what was heard."""
+    return evaluate(understand, [replace(command, text=heard)]).frame_accuracy == 1.0
 
 
 def _human_recordings(
@@ -446,10 +532,10 @@ def _read_enum_slots(text: str, slots: Any) -> dict[str, str]:
     return found
 
 
-def markdown(
-    scores: Sequence[Score], not_commands: Sequence[NotCommands], humans: Sequence[HumanResult], command: str
-) -> str:
+def markdown(results: Results, command: str) -> str:
+    scores = results.scores
     machine = describe_machine()
+    snrs = " and ".join(f"{snr:g}" for snr in NOISE_SNRS_DB)
     lines = [
         "# Speech recognizer benchmark",
         "",
@@ -468,39 +554,52 @@ def markdown(
         'Nothing else is normalised ("what is" for "what\'s" is a mistake). The vosk list rows compare the '
         "command as sampled.",
         "",
+        "Understood: the device's intent model (its profile's variant, only its intents) made the command's "
+        "frame of the transcript: the intent and every slot value it was sampled with. "
+        f"Kitchen noise: the same espeak-ng renderings with the coffee-maker benchmark's kitchen recording "
+        f"mixed in at {snrs} dB SNR, over the whole rendering (lead and trail silence included, as that "
+        "benchmark does over its recordings).",
+        "",
         "`rejected`: commands that came out as no text (not a command, to the recognizer).",
         "",
-        "| device | setup | commands | respelled | grammar words | exact | rejected | rtf cpu | rtf wall "
-        "| list coverage |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| device | setup | commands | respelled | grammar words | exact | understood | rejected | rtf cpu "
+        "| rtf wall | list coverage |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
         coverage = "-" if s.coverage is None else f"{s.coverage:.1%}"
+        frames = "-" if s.frame_accuracy is None else f"{s.frame_accuracy:.1%}"
         lines.append(
             f"| {s.device} | {s.setup} | {len(s.utterances)} | {s.respelled} | {s.grammar_words} | {s.exact:.1%} | "
-            f"{s.rejected} | {s.rtf_cpu:.3f} | {s.rtf_wall:.3f} | {coverage} |"
+            f"{frames} | {s.rejected} | {s.rtf_cpu:.3f} | {s.rtf_wall:.3f} | {coverage} |"
         )
     grammar_scores = [s for s in scores if s.setup == "grammar"]
     if grammar_scores:
-        n = sum(len(s.utterances) for s in grammar_scores)
-        exact = sum(sum(u.exact for u in s.utterances) for s in grammar_scores) / n
+        n, exact, understood = _pooled(grammar_scores)
         cpu = sum(u.cpu_s for s in grammar_scores for u in s.utterances)
         audio = sum(u.audio_s for s in grammar_scores for u in s.utterances)
         respelled = sum(s.respelled for s in grammar_scores)
         lines += [
             "",
             f"All devices, grammar mode: {exact:.1%} exact of {n} commands ({respelled} respelled), "
-            f"rtf (cpu) {cpu / audio:.3f}.",
+            f"rtf (cpu) {cpu / audio:.3f}; {understood:.1%} understood.",
         ]
     flite_scores = [s for s in scores if s.setup == FLITE_SETUP]
     if flite_scores:
-        n = sum(len(s.utterances) for s in flite_scores)
-        exact = sum(sum(u.exact for u in s.utterances) for s in flite_scores) / n
+        n, exact, understood = _pooled(flite_scores)
         voices = ", ".join(v for _, v in FLITE_VOICES)
         lines.append(
             f"The same commands said by flite's voices ({voices}: built from recordings of real speakers): "
-            f"{exact:.1%} exact of {n}."
+            f"{exact:.1%} exact of {n}, {understood:.1%} understood."
         )
+    for snr_db in NOISE_SNRS_DB:
+        noisy = [s for s in scores if s.setup == noisy_setup(snr_db)]
+        if noisy:
+            n, exact, understood = _pooled(noisy)
+            lines.append(
+                f"The espeak-ng commands in kitchen noise at {snr_db:g} dB: {exact:.1%} exact of {n}, "
+                f"{understood:.1%} understood."
+            )
     real = [s for s in scores if s.setup == REAL_WORDS_SETUP]
     if real:
         n = sum(len(s.utterances) for s in real)
@@ -509,7 +608,8 @@ def markdown(
             f"One word, real people, all devices: {right} of {n} right ({right / n:.1%}), "
             f"{sum(s.rejected for s in real)} came out as no text."
         )
-    if not_commands:
+    lines += _understood_section(results)
+    if results.not_commands:
         lines += [
             "",
             "## Not commands",
@@ -520,14 +620,15 @@ def markdown(
             "| device | sounds | n | accepted |",
             "|---|---|---|---|",
         ]
-        lines += [f"| {n.device} | {n.kind} | {len(n.heard)} | {n.accepted} |" for n in not_commands]
+        lines += [f"| {n.device} | {n.kind} | {len(n.heard)} | {n.accepted} |" for n in results.not_commands]
     lines += ["", "## Mistakes (grammar mode)", ""]
     for s in grammar_scores:
         for u in s.utterances:
             if not u.exact:
                 written = f' (written "{u.expected}")' if u.expected else ""
                 lines.append(f'- {s.device}, {u.voice}: said "{u.text}"{written}, heard "{u.heard}"')
-    if humans:
+    if results.humans:
+        humans = results.humans
         good = sum(h.slots_exact for h in humans)
         lines += [
             "",
@@ -541,3 +642,50 @@ def markdown(
         ]
         lines += [f"| {h.file[:8]} | {h.heard} | {'yes' if h.slots_exact else 'no'} |" for h in humans]
     return "\n".join(lines) + "\n"
+
+
+def _pooled(scores: Sequence[Score]) -> tuple[int, float, float]:
+    """(commands, exact share, understood share) over several devices' scores of one setup."""
+    utterances = [u for s in scores for u in s.utterances]
+    return (
+        len(utterances),
+        sum(u.exact for u in utterances) / len(utterances),
+        sum(bool(u.understood) for u in utterances) / len(utterances),
+    )
+
+
+def _understood_section(results: Results) -> list[str]:
+    """Per device: the intent model alone on the commands' text, then after each way of hearing them."""
+    if not results.understood_from_text:
+        return []
+    setups = ["grammar", FLITE_SETUP, *(noisy_setup(snr) for snr in NOISE_SNRS_DB)]
+    by_setup = {(s.device, s.setup): s for s in results.scores}
+    lines = [
+        "",
+        "## Understood end to end",
+        "",
+        "The share of commands whose frame came out right: from their text (the intent model alone, no "
+        "audio), then from what the recognizer heard.",
+        "",
+        "| device | commands | from the text | espeak-ng | flite voices | "
+        + " | ".join(f"kitchen noise {snr:g} dB" for snr in NOISE_SNRS_DB)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(NOISE_SNRS_DB),
+    ]
+    for device, from_text in results.understood_from_text.items():
+        cells = []
+        for setup in setups:
+            score = by_setup.get((device, setup))
+            share = None if score is None else score.frame_accuracy
+            cells.append("-" if share is None else f"{share:.1%}")
+        n = len(by_setup[(device, "grammar")].utterances)
+        lines.append(f"| {device} | {n} | {from_text:.1%} | " + " | ".join(cells) + " |")
+    clean = [s for s in results.scores if s.setup == "grammar"]
+    heard_right = [(s.device, u) for s in clean for u in s.utterances if u.exact and not u.understood]
+    lines += [
+        "",
+        f"Heard exactly but not understood (espeak-ng, clean): {len(heard_right)}, the intent model's share.",
+        "",
+    ]
+    lines += [f'- {device}: "{u.text}"' for device, u in heard_right]
+    return lines
