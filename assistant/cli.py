@@ -610,7 +610,8 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 def _run_bench_asr(args: argparse.Namespace) -> int:
-    from assistant.benchmarks.asr import DEFAULT_DEVICES, benchmark, markdown
+    _require_train_extra("the speech benchmark's plot", ("matplotlib",))
+    from assistant.benchmarks.asr import DEFAULT_DEVICES, benchmark, markdown, plot
     from assistant.datasets import data_dir
     from assistant.nlu.runtime import DEFAULT_MODEL_DIR
 
@@ -629,8 +630,11 @@ def _run_bench_asr(args: argparse.Namespace) -> int:
         seed=args.seed,
         model_dir=args.model or DEFAULT_MODEL_DIR,
     )
-    report = markdown(results, _invocation("assistant bench asr"))
-    _write_report(args.out or Path("docs/asr_benchmark.md"), report)
+    out = args.out or Path("docs/asr_benchmark.md")
+    image = out.with_suffix(".png")
+    report = markdown(results, _invocation("assistant bench asr"), image.name)
+    _write_report(out, report)
+    plot(results, image)
     if args.json:
         _print_json(results.to_dict())
     else:

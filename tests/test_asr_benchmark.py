@@ -19,6 +19,7 @@ from assistant.benchmarks.asr import (
     benchmark,
     is_understood,
     markdown,
+    plot,
     sample_commands,
     spoken_command,
     understanding,
@@ -71,7 +72,7 @@ def test_an_intent_the_device_lacks_is_not_understood(
 
 
 def test_the_benchmark_scores_transcripts_and_frames_per_device(
-    model: IntentModel, intents: IntentSet, profiles: dict[str, DeviceProfile]
+    model: IntentModel, intents: IntentSet, profiles: dict[str, DeviceProfile], tmp_path: Path
 ) -> None:
     results = benchmark(intents, profiles, ["kitchen_timer"], commands=4, data_dir=None, seed=11)
     by_setup = {s.setup: s for s in results.scores}
@@ -92,8 +93,11 @@ def test_the_benchmark_scores_transcripts_and_frames_per_device(
     from_text = results.understood_from_text["kitchen_timer"]
     assert from_text == sum(is_understood(understand, c, c.text) for c in labelled.values()) / 4
     assert from_text >= 0.75  # the model alone, on its own device's commands: 3 of 4 at least
-    report = markdown(results, "assistant bench asr --device kitchen_timer")
+    report = markdown(results, "assistant bench asr --device kitchen_timer", "asr.png")
     assert "## Understood end to end" in report and "| kitchen_timer | 4 |" in report
+    assert "![exact transcripts and commands understood, per device](asr.png)" in report
+    plot(results, tmp_path / "asr.png")
+    assert (tmp_path / "asr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert results.to_dict()["understood_from_text"] == {"kitchen_timer": round(from_text, 4)}
 
 

@@ -532,7 +532,8 @@ def _read_enum_slots(text: str, slots: Any) -> dict[str, str]:
     return found
 
 
-def markdown(results: Results, command: str) -> str:
+def markdown(results: Results, command: str, image: str | None = None) -> str:
+    """The report; `image` names the plot (`plot`) written beside it."""
     scores = results.scores
     machine = describe_machine()
     snrs = " and ".join(f"{snr:g}" for snr in NOISE_SNRS_DB)
@@ -608,6 +609,8 @@ def markdown(results: Results, command: str) -> str:
             f"One word, real people, all devices: {right} of {n} right ({right / n:.1%}), "
             f"{sum(s.rejected for s in real)} came out as no text."
         )
+    if image:
+        lines += ["", f"![exact transcripts and commands understood, per device]({image})"]
     lines += _understood_section(results)
     if results.not_commands:
         lines += [
@@ -689,3 +692,46 @@ def _understood_section(results: Results) -> list[str]:
     ]
     lines += [f'- {device}: "{u.text}"' for device, u in heard_right]
     return lines
+
+
+def plot(results: Results, path: Path) -> None:
+    """Per device: exact transcripts, and commands understood end to end, in each way of hearing them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    devices = list(results.understood_from_text)
+    by_setup = {(s.device, s.setup): s for s in results.scores}
+    named = {"grammar": "espeak-ng", FLITE_SETUP: "flite voices"}
+    named.update({noisy_setup(snr): f"kitchen noise {snr:g} dB" for snr in NOISE_SNRS_DB})
+    measured = {setup for _, setup in by_setup}
+    setups, labels = [s for s in named if s in measured], [named[s] for s in named if s in measured]
+    figure, (exact_axes, understood_axes) = plt.subplots(2, 1, figsize=(max(9, 1.1 * len(devices) + 5), 8))
+    width = 0.8 / (len(setups) + 1)
+    positions = np.arange(len(devices))
+    for index, (setup, label) in enumerate(zip(setups, labels, strict=True)):
+        offset = (index + 1) * width - 0.4
+        exact = [100 * by_setup[(d, setup)].exact if (d, setup) in by_setup else np.nan for d in devices]
+        exact_axes.bar(positions + offset, exact, width, label=label)
+        understood = [_percent(by_setup[(d, setup)].frame_accuracy) if (d, setup) in by_setup else np.nan
+                      for d in devices]  # fmt: skip
+        understood_axes.bar(positions + offset, understood, width, label=label)
+    from_text = [100 * results.understood_from_text[d] for d in devices]
+    understood_axes.bar(positions - 0.4, from_text, width, label="from the text (model alone)", color="grey")
+    exact_axes.axhline(100 * TARGET_EXACT, color="black", linestyle="--", linewidth=1, label="target")
+    exact_axes.set_ylabel("% exact transcripts")
+    understood_axes.set_ylabel("% understood (intent and every slot)")
+    for axes in (exact_axes, understood_axes):
+        axes.set_xticks(positions, devices, rotation=30, ha="right")
+        lowest = min((bar.get_height() for bar in axes.patches if np.isfinite(bar.get_height())), default=0.0)
+        axes.set_ylim(max(0.0, 10 * (lowest // 10) - 10), 101)
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    exact_axes.set_title("Spoken commands per device, PocketSphinx grammar mode")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _percent(share: float | None) -> float:
+    return np.nan if share is None else 100 * share
