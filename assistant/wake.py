@@ -8,6 +8,9 @@ of embeddings.
     last 76 mel frames (~775 ms)  --speech embedding--> one 96-wide embedding
     last 16 embeddings (1.28 s)   --our head--> score in [0, 1]
 
+The speech embedding runs as two halves cut from it (`embedding_cut.py`): a frame
+computes only the rows its 8 new mel frames add, then the rest of the model.
+
 The feature models (`models/wake/features/`) are Google's speech_embedding as
 re-packaged by openWakeWord; the heads (`models/wake/<slug>/`) are this project's,
 trained by `assistant wakeword train`. Each head directory describes itself in
@@ -47,6 +50,11 @@ MEL_CONTEXT_SAMPLES = 480  # audio before a frame that its 8 mel windows (512 sa
 MEL_INPUT_SAMPLES = MEL_CONTEXT_SAMPLES + FRAME_SAMPLES  # 1760: what the melspectrogram model reads per frame
 MEL_BANDS = 32
 EMBEDDING_WINDOW_MEL_FRAMES = 76  # ~775 ms of mel frames per speech embedding
+# The embedding model cut after its last pooling in time (`embedding_cut.py`): a window makes
+# 14 rows of that layer, 2 new ones per frame, each from 24 mel frames 4 apart
+CUT_WINDOW_ROWS = 14
+CUT_ROWS_PER_FRAME = 2
+CUT_FRONT_MEL_FRAMES = 28  # the mel frames behind the 2 newest rows
 EMBEDDING_SIZE = 96  # width of one speech embedding
 HEAD_WINDOW_EMBEDDINGS = 16  # 1.28 s of embeddings (one per frame) that a head scores
 HEAD_INPUT_SHAPE = (HEAD_WINDOW_EMBEDDINGS, EMBEDDING_SIZE)
@@ -56,7 +64,9 @@ MODEL_FORMAT_VERSION = 1
 METADATA_FILE = "wake.json"
 MELSPECTROGRAM_FILE = "melspectrogram.tflite"
 EMBEDDING_FILE = "embedding_model.tflite"
-FEATURE_MODEL_FILES = (MELSPECTROGRAM_FILE, EMBEDDING_FILE)
+FEATURE_MODEL_FILES = (MELSPECTROGRAM_FILE, EMBEDDING_FILE)  # what heads are trained on (their checksums)
+EMBEDDING_FRONT_FILE = "embedding_front.tflite"  # EMBEDDING_FILE cut in two (`embedding_cut.py`): what runs
+EMBEDDING_BACK_FILE = "embedding_back.tflite"
 DEFAULT_WAKE_DIR = Path(__file__).resolve().parent.parent / "models" / "wake"
 DEFAULT_FEATURES_DIR = DEFAULT_WAKE_DIR / "features"
 
@@ -121,27 +131,40 @@ def detections(scores: np.ndarray, threshold: float, refractory_frames: int) -> 
 class SpeechFeatures:
     """The two shared feature models: audio -> mel frames -> speech embeddings.
 
-    One interpreter per model, one thread each by default.
+    The embedding model runs as its two halves (`embedding_cut.py`), so that each
+    frame computes only the rows its 8 new mel frames add. One interpreter per
+    model, one thread each by default.
     """
 
     def __init__(self, directory: Path | str = DEFAULT_FEATURES_DIR, threads: int = 1) -> None:
         self.directory = Path(directory)
-        paths = {name: self.directory / name for name in FEATURE_MODEL_FILES}
-        for path in paths.values():
+        halves = (EMBEDDING_FRONT_FILE, EMBEDDING_BACK_FILE)
+        paths = {name: self.directory / name for name in (*FEATURE_MODEL_FILES, *halves)}
+        for name, path in paths.items():
             if not path.is_file():
-                raise IncompatibleWakeModel(f"{path}: feature model missing (it ships in models/wake/features/)")
-        self.checksums = {name: file_sha256(path) for name, path in paths.items()}
+                made = f"`python -m assistant.embedding_cut {self.directory}` makes it from {EMBEDDING_FILE}"
+                remedy = made if name in halves else "it ships in models/wake/features/"
+                raise IncompatibleWakeModel(f"{path}: feature model missing ({remedy})")
+        self.checksums = {name: file_sha256(paths[name]) for name in FEATURE_MODEL_FILES}
         self._mel = load_interpreter(paths[MELSPECTROGRAM_FILE], threads, {0: (1, MEL_INPUT_SAMPLES)})
-        self._embedding = load_interpreter(
-            paths[EMBEDDING_FILE], threads, {0: (1, EMBEDDING_WINDOW_MEL_FRAMES, MEL_BANDS, 1)}
-        )
         self._mel_in = self._mel.get_input_details()[0]["index"]
         self._mel_out = self._mel.get_output_details()[0]["index"]
-        self._embedding_in = self._embedding.get_input_details()[0]["index"]
-        self._embedding_out = self._embedding.get_output_details()[0]["index"]
-        self._embedding_input = np.zeros((1, EMBEDDING_WINDOW_MEL_FRAMES, MEL_BANDS, 1), np.float32)
+        front_shape = (1, CUT_FRONT_MEL_FRAMES, MEL_BANDS, 1)
+        self._front = load_interpreter(paths[EMBEDDING_FRONT_FILE], threads, {0: front_shape})
+        _, rows, bands, channels = (int(n) for n in self._front.get_output_details()[0]["shape"])
+        self._check_cut(paths[EMBEDDING_FRONT_FILE], rows == CUT_ROWS_PER_FRAME, f"{rows} rows a frame")
+        self._back = load_interpreter(paths[EMBEDDING_BACK_FILE], threads, {0: (1, CUT_WINDOW_ROWS, bands, channels)})
+        width = int(np.prod(self._back.get_output_details()[0]["shape"]))
+        self._check_cut(paths[EMBEDDING_BACK_FILE], width == EMBEDDING_SIZE, f"{width} values out")
+        self._front_in = self._front.get_input_details()[0]["index"]
+        self._front_out = self._front.get_output_details()[0]["index"]
+        self._back_in = self._back.get_input_details()[0]["index"]
+        self._back_out = self._back.get_output_details()[0]["index"]
+        self._front_input = np.zeros((1, CUT_FRONT_MEL_FRAMES, MEL_BANDS, 1), np.float32)
         self.silence_mel = self.melspectrogram(np.zeros(MEL_INPUT_SAMPLES, np.float32))[0]  # (MEL_BANDS,)
-        self.silence_embedding = self.embed(np.tile(self.silence_mel, (EMBEDDING_WINDOW_MEL_FRAMES, 1)))
+        silent_rows = self.cut_rows(np.tile(self.silence_mel, (CUT_FRONT_MEL_FRAMES, 1)))
+        self.silence_rows = np.repeat(silent_rows[-1:], CUT_WINDOW_ROWS, axis=0)  # every row of a silent window
+        self.silence_embedding = self.embed_rows(self.silence_rows)
 
     def melspectrogram(self, samples: np.ndarray) -> np.ndarray:
         """(MEL_INPUT_SAMPLES,) samples at int16 scale -> (MEL_FRAMES_PER_FRAME, MEL_BANDS) mel frames,
@@ -151,12 +174,25 @@ class SpeechFeatures:
         mel: np.ndarray = self._mel.get_tensor(self._mel_out)[0, 0]  # (MEL_FRAMES_PER_FRAME, MEL_BANDS)
         return mel / 10.0 + 2.0  # openWakeWord's match of its ONNX melspectrogram to Google's TF one
 
-    def embed(self, mel_window: np.ndarray) -> np.ndarray:
-        """(EMBEDDING_WINDOW_MEL_FRAMES, MEL_BANDS) mel frames -> (EMBEDDING_SIZE,) embedding."""
-        self._embedding_input[0, :, :, 0] = mel_window
-        self._embedding.set_tensor(self._embedding_in, self._embedding_input)
-        self._embedding.invoke()
-        return np.array(self._embedding.get_tensor(self._embedding_out).reshape(EMBEDDING_SIZE), np.float32)
+    def cut_rows(self, mel_frames: np.ndarray) -> np.ndarray:
+        """The newest CUT_FRONT_MEL_FRAMES mel frames -> the CUT_ROWS_PER_FRAME newest rows of the cut layer."""
+        self._front_input[0, :, :, 0] = mel_frames
+        self._front.set_tensor(self._front_in, self._front_input)
+        self._front.invoke()
+        return np.array(self._front.get_tensor(self._front_out)[0], np.float32)
+
+    def embed_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The CUT_WINDOW_ROWS rows of the cut layer a window makes -> its (EMBEDDING_SIZE,) embedding."""
+        self._back.set_tensor(self._back_in, rows[None].astype(np.float32, copy=False))
+        self._back.invoke()
+        return np.array(self._back.get_tensor(self._back_out).reshape(EMBEDDING_SIZE), np.float32)
+
+    def _check_cut(self, path: Path, right: bool, found: str) -> None:
+        if not right:
+            raise IncompatibleWakeModel(
+                f"{path}: not {EMBEDDING_FILE} cut after its last pooling in time ({found}); "
+                f"`python -m assistant.embedding_cut {self.directory}` remakes it"
+            )
 
     def embed_audio(self, samples: np.ndarray) -> np.ndarray:
         """(n,) int16 samples -> (n // FRAME_SAMPLES, EMBEDDING_SIZE): the embedding of every whole frame
@@ -183,7 +219,8 @@ class FeatureStream:
     def reset(self) -> None:
         """Forget the audio, as if the stream had been digital silence so far."""
         self._input = np.zeros(MEL_INPUT_SAMPLES, np.float32)  # 480 samples of context + the newest frame
-        self._mels = np.tile(self.features.silence_mel, (EMBEDDING_WINDOW_MEL_FRAMES, 1))
+        self._mels = np.tile(self.features.silence_mel, (CUT_FRONT_MEL_FRAMES, 1))
+        self._rows = self.features.silence_rows.copy()
 
     def push(self, frame: np.ndarray) -> np.ndarray:
         """(FRAME_SAMPLES,) int16 -> (EMBEDDING_SIZE,) embedding of the latest ~775 ms."""
@@ -191,7 +228,8 @@ class FeatureStream:
         self._input[MEL_CONTEXT_SAMPLES:] = frame
         new_mels = self.features.melspectrogram(self._input)  # (MEL_FRAMES_PER_FRAME, MEL_BANDS)
         self._mels = np.concatenate([self._mels[MEL_FRAMES_PER_FRAME:], new_mels])
-        return self.features.embed(self._mels)
+        self._rows = np.concatenate([self._rows[CUT_ROWS_PER_FRAME:], self.features.cut_rows(self._mels)])
+        return self.features.embed_rows(self._rows)
 
 
 class WakeWordModel:

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 from assistant.audio import SAMPLE_RATE_HZ, write_wav
+from assistant.embedding_cut import cut_model, pooling_op, write_halves
 from assistant.errors import AudioError
+from assistant.litert import load_interpreter
 from assistant.train.speech import (
     EXTRA_TRAIN_VARIANTS,
     FLITE,
@@ -34,10 +36,20 @@ from assistant.train.speech import (
 )
 from assistant.train.wakeword_data import active_span
 from assistant.wake import (
+    DEFAULT_FEATURES_DIR,
     DEFAULT_WAKE_DIR,
+    EMBEDDING_BACK_FILE,
+    EMBEDDING_FILE,
+    EMBEDDING_FRONT_FILE,
+    EMBEDDING_WINDOW_MEL_FRAMES,
     FRAME_MS,
     FRAME_SAMPLES,
+    MEL_BANDS,
+    MEL_FRAMES_PER_FRAME,
+    MEL_INPUT_SAMPLES,
+    MELSPECTROGRAM_FILE,
     IncompatibleWakeModel,
+    SpeechFeatures,
     WakeWordDetector,
     detections,
     phrase_slug,
@@ -192,6 +204,53 @@ def test_refuses_incompatible_models(tmp_path: Path) -> None:
         WakeWordDetector.from_dir(tmp_path / "nowhere")
     with pytest.raises(IncompatibleWakeModel, match=r"no wake word model for 'hey toaster'.*'hey watch'"):
         WakeWordDetector.for_phrase("hey toaster")
+
+
+def _whole_model_embeddings(samples: np.ndarray) -> np.ndarray:
+    """Every frame's embedding the slow way: the uncut embedding model on the whole 76-frame window."""
+    features = SpeechFeatures()
+    whole = load_interpreter(
+        DEFAULT_FEATURES_DIR / EMBEDDING_FILE, 1, {0: (1, EMBEDDING_WINDOW_MEL_FRAMES, MEL_BANDS, 1)}
+    )
+    context = np.zeros(MEL_INPUT_SAMPLES, np.float32)
+    window = np.tile(features.silence_mel, (EMBEDDING_WINDOW_MEL_FRAMES, 1))
+    embeddings = []
+    for start in range(0, samples.size - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        context = np.concatenate([context[FRAME_SAMPLES:], samples[start : start + FRAME_SAMPLES]])
+        window = np.concatenate([window[MEL_FRAMES_PER_FRAME:], features.melspectrogram(context)])
+        whole.set_tensor(whole.get_input_details()[0]["index"], window[None, :, :, None].astype(np.float32))
+        whole.invoke()
+        embeddings.append(whole.get_tensor(whole.get_output_details()[0]["index"]).reshape(-1).copy())
+    return np.array(embeddings)
+
+
+def test_the_cut_embedding_model_streams_the_same_embeddings_as_the_whole_one() -> None:
+    audio, _ = speech(1.0, "hey watch", 0.5, "set a timer for ten minutes", 1.0)
+    streamed = SpeechFeatures().embed_audio(audio)
+    whole = _whole_model_embeddings(audio)
+    assert streamed.shape == whole.shape and streamed.shape[0] > 40
+    np.testing.assert_allclose(streamed, whole, rtol=1e-5, atol=1e-5)
+
+
+def test_the_shipped_halves_are_the_embedding_model_cut_again(tmp_path: Path) -> None:
+    for name in (MELSPECTROGRAM_FILE, EMBEDDING_FILE):
+        shutil.copy(DEFAULT_FEATURES_DIR / name, tmp_path / name)
+    with pytest.raises(IncompatibleWakeModel, match=r"embedding_front.tflite: feature model missing.*embedding_cut"):
+        SpeechFeatures(tmp_path)
+    write_halves(tmp_path)
+    audio, _ = speech("hey watch", 0.5)
+    np.testing.assert_array_equal(SpeechFeatures(tmp_path).embed_audio(audio), SpeechFeatures().embed_audio(audio))
+
+
+def test_halves_cut_elsewhere_are_refused(tmp_path: Path) -> None:
+    for name in (MELSPECTROGRAM_FILE, EMBEDDING_FILE):
+        shutil.copy(DEFAULT_FEATURES_DIR / name, tmp_path / name)
+    content = (tmp_path / EMBEDDING_FILE).read_bytes()
+    front, back = cut_model(content, pooling_op(content, 2))  # one pooling too early: 4 rows a frame
+    (tmp_path / EMBEDDING_FRONT_FILE).write_bytes(front)
+    (tmp_path / EMBEDDING_BACK_FILE).write_bytes(back)
+    with pytest.raises(IncompatibleWakeModel, match=r"not embedding_model\.tflite cut after its last pooling in time"):
+        SpeechFeatures(tmp_path)
 
 
 def test_every_shipped_head_loads_and_describes_itself() -> None:
