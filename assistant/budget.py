@@ -112,6 +112,9 @@ class BudgetReport:
     shared_slots_mb: float | None = None
     # When no one domain's commands are enough: the fewest domains to leave out together, and the peak measured
     without_domains: tuple[tuple[str, ...], float] | None = None
+    # The degraded mode the three figures above were measured in ("push_to_talk": without the wake word, which
+    # the runtime drops first when over the limit); None: as the profile listens
+    measured_degraded: str | None = None
 
     @property
     def fits_memory(self) -> bool:
@@ -138,17 +141,19 @@ class BudgetReport:
                 lines.append("grammar mode: the device's phrases only, a much smaller search graph")
             elif component.name.startswith("intent model") and "int8" not in component.name:
                 lines.append("the int8 intent model variant: a third of the float32 one")
+        # what else would fit, measured after the degraded mode the runtime falls back to first
+        then = f"on {self.measured_degraded.replace('_', '-')} (the degraded mode), " if self.measured_degraded else ""
         if self.shared_slots_mb is not None:
             verdict = "fits" if self.shared_slots_mb <= self.limit_mb else "still over"
-            lines.append(f"the recognizer's grammar network with shared slots (recognizer.network: shared_slots): "
-                         f"{self.shared_slots_mb:.1f} MB, {verdict}")  # fmt: skip
+            lines.append(f"{then}the recognizer's grammar network with shared slots (recognizer.network: "
+                         f"shared_slots): {self.shared_slots_mb:.1f} MB, {verdict}")  # fmt: skip
         for domain, mb in sorted(self.without_domain_mb.items(), key=lambda item: item[1]):
             verdict = "fits" if mb <= self.limit_mb else "still over"
-            lines.append(f"without the {domain} domain's commands: {mb:.1f} MB, {verdict}")
+            lines.append(f"{then}without the {domain} domain's commands: {mb:.1f} MB, {verdict}")
         if self.without_domains is not None:
             domains, mb = self.without_domains
             verdict = "fits" if mb <= self.limit_mb else "still over"
-            lines.append(f"without the {' and '.join(domains)} domains' commands: {mb:.1f} MB, {verdict}")
+            lines.append(f"{then}without the {' and '.join(domains)} domains' commands: {mb:.1f} MB, {verdict}")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,6 +180,7 @@ class BudgetReport:
             "without_domains": None
             if self.without_domains is None
             else {"domains": list(self.without_domains[0]), "mb": round(self.without_domains[1], 1)},
+            "measured_degraded": self.measured_degraded,
             "advice": self.advice(),
         }
 
@@ -374,18 +380,25 @@ def check_profile(
         without_domain_mb = {}
         shared_slots_mb = None
         without_domains = None
+        measured_degraded = None
         if float(probe["peak_mb"]) > profile.memory_limit_mb and profile.recognizer.mode == "grammar":
+            # Over the limit, the runtime first gives up what the degraded mode says (`fitting.py`); what else
+            # would fit is measured after that, as the runtime would need it
+            peak, base = float(probe["peak_mb"]), argv
+            if not without_wake and profile.degraded_mode == "push_to_talk":
+                measured_degraded, base = "push_to_talk", [*argv, "--push-to-talk"]
+                peak = float(measure_in_subprocess(base)["peak_mb"])
             # what the grammar of each domain costs, measured the same way (not "general": yes, no, cancel)
             for domain in (d for d in profile.domains if d != ALWAYS_KEPT_DOMAIN):
-                without = measure_in_subprocess([*argv, "--without-domain", domain])
+                without = measure_in_subprocess([*base, "--without-domain", domain])
                 without_domain_mb[domain] = float(without["peak_mb"])
-            fewest = domains_to_leave_out(float(probe["peak_mb"]), profile.memory_limit_mb, without_domain_mb)
+            fewest = domains_to_leave_out(peak, profile.memory_limit_mb, without_domain_mb)
             if len(fewest) > 1:
                 argv_without = [arg for domain in fewest for arg in ("--without-domain", domain)]
-                without_domains = (fewest, float(measure_in_subprocess([*argv, *argv_without])["peak_mb"]))
+                without_domains = (fewest, float(measure_in_subprocess([*base, *argv_without])["peak_mb"]))
             pocketsphinx = any(c["name"].startswith("recognizer (pocketsphinx") for c in probe["components"])
             if not profile.recognizer.shares_slots and pocketsphinx:
-                shared = measure_in_subprocess([*argv, "--network", "shared_slots"])
+                shared = measure_in_subprocess([*base, "--network", "shared_slots"])
                 shared_slots_mb = float(shared["peak_mb"])
     components = tuple(Component(c["name"], c["mb"]) for c in probe["components"])
     model = IntentModel.load(intents, model_dir or DEFAULT_MODEL_DIR, profile.model_variant)
@@ -411,6 +424,7 @@ def check_profile(
         without_domain_mb=without_domain_mb,
         shared_slots_mb=shared_slots_mb,
         without_domains=without_domains,
+        measured_degraded=measured_degraded,
     )
 
 

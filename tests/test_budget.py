@@ -104,6 +104,11 @@ def test_advice_names_the_heaviest_component_and_what_would_fit() -> None:
     together = replace(fewer, without_domains=(("clock", "alarm"), 97.5))
     assert together.advice()[-1] == "without the clock and alarm domains' commands: 97.5 MB, fits"
     assert together.to_dict()["without_domains"] == {"domains": ["clock", "alarm"], "mb": 97.5}
+    degraded = replace(together, measured_degraded="push_to_talk")
+    assert degraded.advice()[-1] == (
+        "on push-to-talk (the degraded mode), without the clock and alarm domains' commands: 97.5 MB, fits"
+    )
+    assert degraded.to_dict()["measured_degraded"] == "push_to_talk"
 
 
 def test_the_fewest_domains_to_leave_out_together_take_the_largest_savings_first() -> None:
@@ -116,13 +121,13 @@ def test_the_fewest_domains_to_leave_out_together_take_the_largest_savings_first
 
 @pytest.fixture
 def tight_profiles(tmp_path: Path) -> Path:
-    """A copy of the shipped profiles with a watch that has 10 MB and a 4 mW power budget,
+    """A copy of the shipped profiles with a watch that has 10 MB and a 6 mW power budget,
     and a coffee maker that has 10 MB."""
     folder = tmp_path / "profiles"
     shutil.copytree(ROOT / "device_profiles", folder)
     watch = folder / "smartwatch.yaml"
     text = re.sub(r"memory_limit_mb: \d+", "memory_limit_mb: 10", watch.read_text())
-    watch.write_text(re.sub(r"budget_mw: [\d.]+", "budget_mw: 4", text))
+    watch.write_text(re.sub(r"budget_mw: [\d.]+", "budget_mw: 6", text))
     coffee = folder / "coffee_maker.yaml"
     coffee.write_text(re.sub(r"memory_limit_mb: \d+", "memory_limit_mb: 10", coffee.read_text()))
     return folder
@@ -161,8 +166,12 @@ def test_a_tight_power_budget_makes_the_watch_adapt_and_say_so(intents: IntentSe
     report = check_profile(watch, intents, engine="pocketsphinx", profiles_dir=tight_profiles)
     assert report.frame_cpu_ms["wake_word"] > report.frame_cpu_ms["vad"] > 0
     always = standby_mw(watch, "always", report.frame_cpu_ms["vad"], report.frame_cpu_ms["wake_word"])
-    assert always > 4, "the measured wake word should not fit 4 mW on a core 7x slower"
+    assert always > 6, "the measured wake word should not fit 6 mW on a core 7x slower"
     assert report.listening.mode in ("vad_gated", "push_to_talk")
-    assert report.listening.standby_mw <= 4
-    assert "over the 4 mW budget" in report.listening.reason
+    assert report.listening.standby_mw <= 6
+    assert "over the 6 mW budget" in report.listening.reason
     assert report.to_dict()["listening"]["mode"] == report.listening.mode
+    if report.listening.mode == "vad_gated":  # over its 10 MB with the wake word: what else fits is measured after
+        assert report.measured_degraded == "push_to_talk"  # the runtime drops it, the watch's degraded mode
+        assert report.without_domain_mb and all(mb < report.total_mb for mb in report.without_domain_mb.values())
+        assert any(line.startswith("on push-to-talk (the degraded mode), without the") for line in report.advice())
