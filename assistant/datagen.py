@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import LabelledCommand
 from assistant.intents import NOT_UNDERSTOOD, Intent, IntentSet, Template
-from assistant.slot_types import Value
+from assistant.slot_types import EnumSlot, Value
 from assistant.templates import Node, SlotRef, count_paths, expand, render_reply, sample_pieces
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ SUFFIX_PROBABILITY = 0.15
 VALIDATION_SHARE = 0.2  # of each family's templates held out: the split every model is scored on
 MAX_MISSES = 400  # consecutive duplicates before a template family counts as exhausted
 MAX_SKELETONS = 50_000  # paths enumerated per intent to keep validation phrasings unseen
+PHRASE_TRIES = 20  # sampled paths per command of `phrase_examples` before a phrase is given up
 
 # What recognizers get wrong on carrier words: hesitations, homophones, near misses,
 # and short function words lost altogether (never a verb: that would change the intent).
@@ -75,6 +77,10 @@ class Example:
     template: str  # "timer.start/3": which template produced it
     split: str
     variant: str
+
+    def labelled(self) -> LabelledCommand:
+        """The command as the evaluation scores it: text, intent and typed slot values."""
+        return LabelledCommand(self.text, self.intent, {s.name: s.value for s in self.slots})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -269,6 +275,50 @@ class CorpusGenerator:
             if noisy is not None:
                 yield _example(noisy, intent.name, values, reply, result, key, split, NOISY)
 
+    def phrase_examples(self, per_phrase: int) -> list[Example]:
+        """`per_phrase` commands for every way of saying every value of every intent's enumeration
+        slots, each from any of the intent's templates that has the slot: whether each phrase is
+        understood (`assistant bench nlu`)."""
+        found: dict[str, Example] = {}
+        for intent, slot_name, value, phrase in self._listed_phrases():
+            rng = random.Random(f"{self.seed}:{intent.name}:{slot_name}:{phrase}:check")
+            templates = [i for i, t in enumerate(intent.templates) if f"{{{slot_name}}}" in t.text]
+            made = 0
+            for _ in range(per_phrase * PHRASE_TRIES):
+                example = self._saying(intent, slot_name, value, phrase, templates, rng)
+                if made < per_phrase and example is not None and example.text not in found:
+                    found[example.text] = example
+                    made += 1
+        return list(found.values())
+
+    def _listed_phrases(self) -> Iterator[tuple[Intent, str, Value, str]]:
+        """(intent, slot, value, phrase) for every way of saying every value of its enumeration slots
+        that one of its templates asks for."""
+        for intent in self.intents.intents:
+            for slot_name, slot in intent.slots.items():
+                if isinstance(slot.type, EnumSlot) and any(f"{{{slot_name}}}" in t.text for t in intent.templates):
+                    for value in slot.type.values:
+                        for phrase in slot.type.variants(value):
+                            yield intent, slot_name, value, phrase
+
+    def _saying(
+        self, intent: Intent, slot_name: str, value: Value, phrase: str, templates: list[int], rng: random.Random
+    ) -> Example | None:
+        """A clean command of one of `templates` (indices of templates with the slot) with `slot_name`
+        said as `phrase`; None when the path drawn leaves the slot out, or there is no such template."""
+        if not templates:
+            return None
+        index = rng.choice(templates)
+        pieces = sample_pieces(intent.templates[index].node, rng, intent.rules)
+        if not any(isinstance(piece, SlotRef) and piece.name == slot_name for piece in pieces):
+            return None  # an optional slot left out on this path
+        values: dict[str, Value] = {slot_name: value}
+        tokens = self._wrap_in_fillers(self._fill_slots(intent, pieces, values, rng, {slot_name: phrase}), rng)
+        result = {name: slot_type.sample(rng) for name, slot_type in intent.result.items()}
+        reply = self._reply(intent, values, result, rng)
+        split = self.families[intent.name].splits[index]
+        return _example(tokens, intent.name, values, reply, result, f"{intent.name}/{index}", split, CLEAN)
+
     def _out_of_scope_example(self, family: _TemplateFamily) -> Iterator[Example]:
         sampled = family.sample()
         if sampled is None:
@@ -292,8 +342,14 @@ class CorpusGenerator:
 
     @staticmethod
     def _fill_slots(
-        intent: Intent, pieces: list[str | SlotRef], values: dict[str, Value], rng: random.Random
+        intent: Intent,
+        pieces: list[str | SlotRef],
+        values: dict[str, Value],
+        rng: random.Random,
+        said_as: Mapping[str, str] | None = None,
     ) -> Tokens:
+        """The words of a sampled path, its slots filled with `values` (drawn where missing) and
+        said one of their ways at random, or as `said_as` says for a slot."""
         tokens: Tokens = []
         for piece in pieces:
             if isinstance(piece, str):
@@ -301,7 +357,7 @@ class CorpusGenerator:
                 continue
             slot_type = intent.slots[piece.name].type
             value = values.setdefault(piece.name, slot_type.sample(rng))
-            said = rng.choice(slot_type.variants(value))
+            said = (said_as or {}).get(piece.name) or rng.choice(slot_type.variants(value))
             tokens.extend((word, piece.name) for word in said.split())
         return tokens
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -36,6 +36,17 @@ def test_the_requested_number_of_unique_examples(corpus: Corpus) -> None:
     texts = [example.text for example in corpus.examples]
     assert len(texts) == SIZE
     assert len(set(texts)) == SIZE
+
+
+def test_a_check_of_every_listed_phrase_says_each_in_commands_of_its_intent(intents: IntentSet) -> None:
+    checks = CorpusGenerator(intents, seed=5).phrase_examples(2)
+    by_phrase = Counter((e.intent, s.name, s.raw, s.value) for e in checks for s in e.slots)
+    recurrence = intents.intent("alarm.set").slots["recurrence"].type
+    for value in recurrence.values:
+        for phrase in recurrence.variants(value):
+            assert by_phrase[("alarm.set", "recurrence", phrase, value)] >= 2, phrase
+    assert len({e.text for e in checks}) == len(checks)
+    assert all(e.variant == "clean" and e.intent is not None for e in checks)
 
 
 def test_same_seed_same_corpus_other_seed_other_corpus(intents: IntentSet, corpus: Corpus) -> None:

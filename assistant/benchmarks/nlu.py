@@ -45,6 +45,8 @@ from assistant.profiles import DeviceProfile
 SYNTHETIC_EVAL = 3000  # held-out synthetic commands per system
 OTHER_DEVICES = "synthetic, another device's commands"  # scored by out-of-scope recall
 HOME_ASSISTANT_SET = "Home Assistant sentences, held-out templates"
+PHRASES_SET = "synthetic, every listed phrase"  # every way of saying every enumeration value, in commands
+PHRASE_COMMANDS = 3  # per phrase
 
 Parser = Callable[[str, Collection[str] | None], ParseResult]  # text, allowed intents (None: all)
 
@@ -90,12 +92,14 @@ def evaluation_sets(
     """The data every system is scored on, named as the report names it; `learnt`:
     the systems were trained on the held-out templates too."""
     every_intent, per_device_name = synthetic_set_names(learnt)
-    corpus = CorpusGenerator(intents, seed=seed).generate(120_000)
+    generator = CorpusGenerator(intents, seed=seed)
+    corpus = generator.generate(120_000)
     held_out = [e for e in corpus.examples if e.split == VALIDATION]
     # a random sample: the corpus lists its examples intent by intent
     sample = random.Random(seed).sample(held_out, min(SYNTHETIC_EVAL, len(held_out)))
-    synthetic = [LabelledCommand(e.text, e.intent, {s.name: s.value for s in e.slots}) for e in sample]
+    synthetic = [e.labelled() for e in sample]
     sets = {every_intent: EvalSet(synthetic)}
+    sets[PHRASES_SET] = EvalSet([e.labelled() for e in generator.phrase_examples(PHRASE_COMMANDS)])
     if profiles:
         sets[per_device_name] = per_device(synthetic, intents, profiles, seed)
         sets[OTHER_DEVICES] = on_other_devices(synthetic, intents, profiles, seed)
@@ -255,6 +259,13 @@ def markdown(results: list[SystemResult], command: str, image: str, replies: Seq
         )
     if any(r.dataset == OTHER_DEVICES for r in results):
         lines += ["", f"{OTHER_DEVICES}: every command is out of scope on its device, so only OOS recall applies."]
+    if any(r.dataset == PHRASES_SET for r in results):
+        lines += [
+            "",
+            f"{PHRASES_SET}: {PHRASE_COMMANDS} commands for each way the intent definitions list of saying each",
+            'value of an enumeration slot ("monday to friday" for weekdays), from any of the intent\'s templates',
+            "with that slot: frame accuracy says how many of them the value was read right in.",
+        ]
     if any(r.dataset == HOME_ASSISTANT_SET for r in results):
         lines += [
             "",

@@ -30,7 +30,7 @@ import sentencepiece as spm
 from assistant import __version__
 from assistant.datagen import VALIDATION, VALIDATION_SHARE, Corpus, CorpusGenerator, Example, corpus_fingerprint
 from assistant.datasets import data_dir
-from assistant.evaluation import LabelledCommand, evaluate
+from assistant.evaluation import evaluate
 from assistant.intents import IntentSet
 from assistant.nlu.labels import LabelSet
 from assistant.nlu.runtime import MODEL_FORMAT, MODEL_FORMAT_VERSION, IntentModel
@@ -213,7 +213,7 @@ def evaluate_model(
     it intent by intent, so its first rows would cover only a few intents), then
     rewrite model.json."""
     sample = random.Random(plan.corpus_seed).sample(validation, min(plan.max_eval, len(validation)))
-    commands = [_labelled(e) for e in sample]
+    commands = [e.labelled() for e in sample]
     metadata["confidence_threshold"] = plan.confidence_threshold
     for variant in VARIANTS:
         stage(f"evaluate: {variant} on {len(commands):,} commands of held-out templates ({plan.scored_phrasings})")
@@ -264,10 +264,6 @@ def train_tokenizer(
         scores=[processor.get_score(i) for i in keep],
         labels=[intent_label(name) for name in labels.intents] + [value_label(name) for name in value_names],
     )
-
-
-def _labelled(example: Example) -> LabelledCommand:
-    return LabelledCommand(example.text, example.intent, {s.name: s.value for s in example.slots})
 
 
 def _write_metadata(out_dir: Path, metadata: dict[str, Any]) -> None:
