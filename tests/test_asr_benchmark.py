@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_helpers import coffee_maker_dir
 
 from assistant.asr.factory import GRAMMAR_FILLERS
 from assistant.asr.grammar import compile_grammar
@@ -24,7 +25,6 @@ from assistant.benchmarks.asr import (
     spoken_command,
     understanding,
 )
-from assistant.datasets import data_dir
 from assistant.evaluation import LabelledCommand
 from assistant.intents import IntentSet
 from assistant.nlu.runtime import IntentModel
@@ -102,10 +102,10 @@ def test_the_benchmark_scores_transcripts_and_frames_per_device(
 
 
 def test_commands_get_the_kitchen_noise_at_the_asked_ratio(tmp_path: Path) -> None:
-    shared = data_dir()
+    kitchen = coffee_maker_dir() / "noise" / "kitchen.wav"
     data = tmp_path / "data"
     (data / "coffee_maker" / "noise").mkdir(parents=True)
-    (data / "coffee_maker" / "noise" / "kitchen.wav").symlink_to(shared / "coffee_maker" / "noise" / "kitchen.wav")
+    (data / "coffee_maker" / "noise" / "kitchen.wav").symlink_to(kitchen)
     (data / "clinc150").mkdir()
     (data / "clinc150" / "data_trainval.json").write_text(json.dumps({"oos_val": [["what is a fjord", "oos"]]}))
     (data / "speech_commands_sample" / "yes").mkdir(parents=True)
