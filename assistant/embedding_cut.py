@@ -26,7 +26,7 @@ from typing import Any
 from assistant.errors import AssistantError
 from assistant.wake import DEFAULT_FEATURES_DIR, EMBEDDING_BACK_FILE, EMBEDDING_FILE, EMBEDDING_FRONT_FILE
 
-CUT_AFTER_POOLING = 3  # the third MAX_POOL_2D: every pooling in time is behind it (stride 4)
+CUT_AFTER_POOLING = 3  # the third MAX_POOL_2D: a time stride of 4 there, which divides the 8 mel frames of a frame
 
 
 def cut_model(content: bytes, after_op: int) -> tuple[bytes, bytes]:

@@ -50,7 +50,7 @@ MEL_CONTEXT_SAMPLES = 480  # audio before a frame that its 8 mel windows (512 sa
 MEL_INPUT_SAMPLES = MEL_CONTEXT_SAMPLES + FRAME_SAMPLES  # 1760: what the melspectrogram model reads per frame
 MEL_BANDS = 32
 EMBEDDING_WINDOW_MEL_FRAMES = 76  # ~775 ms of mel frames per speech embedding
-# The embedding model cut after its last pooling in time (`embedding_cut.py`): a window makes
+# The embedding model cut after its third max-pooling (`embedding_cut.py`): a window makes
 # 14 rows of that layer, 2 new ones per frame, each from 24 mel frames 4 apart
 CUT_WINDOW_ROWS = 14
 CUT_ROWS_PER_FRAME = 2
@@ -190,7 +190,7 @@ class SpeechFeatures:
     def _check_cut(self, path: Path, right: bool, found: str) -> None:
         if not right:
             raise IncompatibleWakeModel(
-                f"{path}: not {EMBEDDING_FILE} cut after its last pooling in time ({found}); "
+                f"{path}: not {EMBEDDING_FILE} cut after its third max-pooling ({found}); "
                 f"`python -m assistant.embedding_cut {self.directory}` remakes it"
             )
 

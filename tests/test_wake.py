@@ -249,7 +249,7 @@ def test_halves_cut_elsewhere_are_refused(tmp_path: Path) -> None:
     front, back = cut_model(content, pooling_op(content, 2))  # one pooling too early: 4 rows a frame
     (tmp_path / EMBEDDING_FRONT_FILE).write_bytes(front)
     (tmp_path / EMBEDDING_BACK_FILE).write_bytes(back)
-    with pytest.raises(IncompatibleWakeModel, match=r"not embedding_model\.tflite cut after its last pooling in time"):
+    with pytest.raises(IncompatibleWakeModel, match=r"not embedding_model\.tflite cut after its third max-pooling"):
         SpeechFeatures(tmp_path)
 
 
