@@ -305,9 +305,7 @@ class CorpusGenerator:
         self, intent: Intent, slot_name: str, value: Value, phrase: str, templates: list[int], rng: random.Random
     ) -> Example | None:
         """A clean command of one of `templates` (indices of templates with the slot) with `slot_name`
-        said as `phrase`; None when the path drawn leaves the slot out, or there is no such template."""
-        if not templates:
-            return None
+        said as `phrase`; None when the path drawn leaves the slot out."""
         index = rng.choice(templates)
         pieces = sample_pieces(intent.templates[index].node, rng, intent.rules)
         if not any(isinstance(piece, SlotRef) and piece.name == slot_name for piece in pieces):
