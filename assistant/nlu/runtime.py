@@ -25,6 +25,7 @@ from assistant.intents import IntentSet
 from assistant.litert import load_interpreter
 from assistant.nlu.decoding import allowed_intent_log_probs, log_softmax, viterbi_tags
 from assistant.nlu.labels import NONE, LabelSet
+from assistant.nlu.listed_phrases import ListedPhrases, WordSpan
 from assistant.nlu.result import ParseResult, SlotValue
 from assistant.nlu.sequences import detokenize_reply, parse_prefix, reply_prefix
 from assistant.nlu.tokenizer import CONTROL_SYMBOLS, END, Tokenizer
@@ -76,6 +77,7 @@ class IntentModel:
         self._reply_vocabulary = np.zeros(tokenizer.size, bool)
         self._reply_vocabulary[first_piece : first_piece + len(tokenizer.pieces)] = True
         self._reply_vocabulary[tokenizer.id(END)] = True
+        self._listed_phrases: dict[str, ListedPhrases] = {}  # by intent, made when first decoded
 
     @classmethod
     def load(
@@ -178,6 +180,9 @@ class IntentModel:
             previous = slot
         words = text.split(" ")
         word_starts = list(itertools.accumulate((len(w) + 1 for w in words[:-1]), initial=0))
+        if intent_name not in self._listed_phrases:
+            self._listed_phrases[intent_name] = ListedPhrases(intent)
+        spans = _listed_phrases_win(self._listed_phrases[intent_name], spans, words, word_starts)
         taken = {i for _, start, end in spans for i, s in enumerate(word_starts) if start <= s < end}
         values: list[SlotValue] = []
         for name, start, end in spans:
@@ -256,6 +261,24 @@ class IntentModel:
                 if offset >= len(guess) or token != guess[offset] or len(prefix) + len(generated) >= self.max_len:
                     break
         return None
+
+
+def _listed_phrases_win(
+    listed: ListedPhrases, spans: list[tuple[str, int, int]], words: list[str], word_starts: list[int]
+) -> list[tuple[str, int, int]]:
+    """The tagged character spans after the intent's listed phrases said whole have
+    taken their words (`listed_phrases.py`)."""
+    by_words = [
+        WordSpan(slot, word_starts.index(start), sum(1 for s in word_starts if s < end))
+        for slot, start, end in spans
+        if start in word_starts  # a tag starts on a word; keep any span that does not as it is
+    ]
+    if len(by_words) < len(spans):
+        return spans
+    return [
+        (span.slot, word_starts[span.first], word_starts[span.stop - 1] + len(words[span.stop - 1]))
+        for span in listed.place(by_words, words)
+    ]
 
 
 def _with_determiner(words: list[str], word_starts: list[int], start: int, taken: set[int]) -> int:
