@@ -304,3 +304,21 @@ def test_a_value_may_run_past_its_tagged_span_but_not_into_another_slot(intents:
     assert read("alarm.set", "time", "wake me at six forty five", "six forty", {3, 4, 5}) == ("06:40", 20)
     # free text keeps exactly the tagged words
     assert read("timer.start", "name", "start a pasta bake timer", "pasta", {2}) == ("pasta", 13)
+
+
+def test_a_value_may_run_over_a_second_mention_of_its_own_slot(intents: IntentSet) -> None:
+    """The tagger marked "ten" and "nine" as two start times: one value, "ten to nine"."""
+    import itertools
+
+    model = IntentModel.load(intents)  # the shipped model, for its labels
+    text = "rapid programme starting at ten to nine"
+    words = text.split(" ")
+    starts = list(itertools.accumulate((len(w) + 1 for w in words[:-1]), initial=0))
+    offsets = [(s, s + len(w)) for s, w in zip(starts, words, strict=True)]  # one piece a word
+    labels = model.labels
+    tags = [labels.begin_tag("program"), 0, 0, 0, labels.begin_tag("start_time"), 0, labels.begin_tag("start_time")]
+    values = model._slot_values("washer.delay_start", text, offsets, tags)
+    assert [(v.name, v.value, v.raw) for v in values] == [
+        ("program", "quick", "rapid"),
+        ("start_time", "08:50", "ten to nine"),
+    ]

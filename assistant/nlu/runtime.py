@@ -183,11 +183,14 @@ class IntentModel:
         if intent_name not in self._listed_phrases:
             self._listed_phrases[intent_name] = ListedPhrases(intent)
         spans = _listed_phrases_win(self._listed_phrases[intent_name], spans, words, word_starts)
-        taken = {i for _, start, end in spans for i, s in enumerate(word_starts) if start <= s < end}
+        held = {i: slot for slot, start, end in spans for i, s in enumerate(word_starts) if start <= s < end}
         values: list[SlotValue] = []
         for name, start, end in spans:
             if any(v.name == name for v in values):
                 continue  # a slot is filled once; the first mention wins
+            # its value may run over words tagged as a second mention of the same slot
+            # ("twenty" + "to" + "two": twenty to two), never over another slot's
+            taken = {i for i, slot in held.items() if slot != name}
             slot_type = intent.slots[name].type
             if isinstance(slot_type, TextSlot) and slot_type.holds_determiners:
                 start = _with_determiner(words, word_starts, start, taken)
