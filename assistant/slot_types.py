@@ -218,10 +218,8 @@ class DurationSlot(_RangedNumber):
             if head[: len(phrase)] == phrase:
                 return seconds, i + len(phrase)
         if head[:1] == ["half"] and head[1:2] in (["an"], ["a"]) and head[2:3]:
-            unit = self.UNITS.get(head[2])
-            if unit is not None and not head[2].endswith("s"):
-                return unit / 2, i + 3
-            return None
+            unit = self.UNITS.get(head[2])  # "half an hours" too: people say it (Home Assistant's sentences do)
+            return (unit / 2, i + 3) if unit is not None else None
         if head[:1] in (["a"], ["an"]):
             quantity: float = 1
             end = i + 1

@@ -116,7 +116,8 @@ def parse_number(
     """Read the number that starts at `words[start]`.
 
     Returns (value, index after the number) or None when no number starts there.
-    Handles "point" decimals ("twenty one point five") and "and a half".
+    Handles "point" decimals ("twenty one point five") and "and a half" (also said
+    "and half": "two and half hours").
     `signed` accepts a leading "minus"/"negative"; `pairs` accepts colloquial
     digit pairs ("one eighty"). Integral values come back as int.
     """
@@ -142,6 +143,8 @@ def parse_number(
         value, j = float(f"{value}.{digits}"), k
     elif words[j : j + 3] in (["and", "a", "half"], ["and", "a", "quarter"]):
         value, j = value + FRACTIONS[words[j + 2]], j + 3
+    elif words[j : j + 2] == ["and", "half"]:
+        value, j = value + FRACTIONS["half"], j + 2
     value = sign * value
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -33,6 +33,11 @@ def slot(**keys: Any) -> SlotType:
         ("a minute", 60),
         ("half a minute", 30),
         ("five minutes and ten seconds", 310),
+        # as people say them (Home Assistant's timer sentences): no "a", a plural after "half a"
+        ("two and half hours", 9000),
+        ("five and half hour", 19800),
+        ("half an hours", 1800),
+        ("half a minutes", 30),
     ],
 )
 def test_duration_reads_spoken_lengths_in_seconds(text: str, seconds: int) -> None:

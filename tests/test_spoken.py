@@ -28,6 +28,7 @@ from assistant.spoken import number_variants, number_words, ordinal_words, parse
         ("zero point two five", 0.25),
         ("one and a half", 1.5),
         ("two and a quarter", 2.25),
+        ("six and half", 6.5),
     ],
 )
 def test_words_to_number_reads_spoken_numbers(text: str, value: float) -> None:
