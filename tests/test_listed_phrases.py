@@ -31,6 +31,11 @@ def test_a_phrase_tagged_in_pieces_of_two_slots_becomes_one_value(intents: Inten
     assert got == [("time", "six"), ("recurrence", "every night")]
 
 
+def test_a_listed_word_beats_a_free_text_reading_of_it(intents: IntentSet) -> None:
+    got = phrases_win(intents, "alarm.set", "add alarm weekends at seven", ("label", 2, 3), ("time", 4, 5))
+    assert got == [("recurrence", "weekends"), ("time", "seven")]
+
+
 def test_a_value_grows_into_the_listed_phrase_it_is_part_of(intents: IntentSet) -> None:
     got = phrases_win(
         intents, "coffee.orderDrink", "a latte with a lot of sweetener", ("coffeeDrink", 1, 2), ("sugarAmount", 6, 7)
@@ -55,6 +60,8 @@ def test_a_value_grows_into_the_listed_phrase_it_is_part_of(intents: IntentSet) 
         ("alarm.cancel", "cancel my alarm at seven on weekdays", [("time", 4, 5)]),
         # a single word may be the command's own ("run" a workout is no running workout)
         ("watch.workout_start", "run a workout", []),
+        # a word read as another enumeration's value stays: "medium" is a roast's here
+        ("coffee.orderDrink", "medium latte", [("roast", 0, 1), ("coffeeDrink", 1, 2)]),
         # "the radio" is words of media.play's own templates ("switch the radio to ...")
         ("media.play", "switch the radio to dolly parton", [("what", 4, 6)]),
     ],

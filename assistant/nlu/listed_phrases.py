@@ -14,11 +14,13 @@ grows into "a lot of sweetener"; "every" + "night" becomes "every night") and
 fills its slot. It never cuts into a span it does not contain whole, and never
 fills a slot already filled elsewhere in the command.
 
-Only phrases that cannot be the command's own words take part. A single word
-can ("run a workout", "eleven at night", "quick question"), and so can a
-phrase made of words the intent's templates say around its slots ("switch the
-radio to ..." names no source): SLURP and the held-out templates measured those
-as wrong values (docs/model.md).
+Only phrases unlikely to be the command's own words take part. A single word
+may be ("run a workout", "eleven at night", "quick question"), so it takes part
+only where the tags made exactly it a free-text value: "add alarm weekends at
+seven" tagged "weekends" as the alarm's label, and an enumeration's listed value
+beats the catch-all. A phrase made of words the intent's templates say around
+its slots may be too ("switch the radio to ..." names no source), and stays out.
+SLURP and the held-out templates measured those as wrong values (docs/model.md).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.intents import Intent
-from assistant.slot_types import EnumSlot
+from assistant.slot_types import EnumSlot, TextSlot
 from assistant.templates import Alternatives, Node, RuleRef, Text
 from assistant.templates import Sequence as TemplateSequence
 
@@ -57,10 +59,11 @@ class ListedPhrases:
                 if isinstance(slot.type, EnumSlot)
                 for phrases in slot.type.phrases.values()
                 for words in (tuple(phrase.split()) for phrase in phrases)
-                if len(words) > 1 and not own_words.issuperset(words)
+                if len(words) == 1 or not own_words.issuperset(words)
             ),
             key=lambda phrase: -len(phrase[1]),
         )
+        self.free_text = frozenset(name for name, slot in intent.slots.items() if isinstance(slot.type, TextSlot))
 
     def place(self, spans: Sequence[WordSpan], words: Sequence[str]) -> list[WordSpan]:
         """`spans` (the tagger's, in word order) after the phrases said in `words` have
@@ -70,6 +73,8 @@ class ListedPhrases:
             covered = [span for span in result if span.overlaps(phrase)]
             if any(not span.within(phrase) for span in covered):
                 continue  # it would cut a value in two
+            if phrase.stop - phrase.first == 1 and not (covered and covered[0].slot in self.free_text):
+                continue  # a word takes part only as a free-text value the tags gave it
             if any(span.slot == phrase.slot for span in result if span not in covered):
                 continue  # the slot has its value elsewhere
             result = sorted([span for span in result if span not in covered] + [phrase], key=lambda s: s.first)
