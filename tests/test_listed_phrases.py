@@ -36,6 +36,13 @@ def test_a_listed_word_beats_a_free_text_reading_of_it(intents: IntentSet) -> No
     assert got == [("recurrence", "weekends"), ("time", "seven")]
 
 
+def test_tags_that_ran_past_a_value_keep_the_listed_phrase_inside(intents: IntentSet) -> None:
+    got = phrases_win(intents, "watch.workout_start", "i am going for a cross trainer", ("workout_type", 3, 7))
+    assert got == [("workout_type", "cross trainer")]
+    got = phrases_win(intents, "oven.set_mode", "put the oven on grill setting", ("mode", 4, 6))
+    assert got == [("mode", "grill")]
+
+
 def test_a_value_grows_into_the_listed_phrase_it_is_part_of(intents: IntentSet) -> None:
     got = phrases_win(
         intents, "coffee.orderDrink", "a latte with a lot of sweetener", ("coffeeDrink", 1, 2), ("sugarAmount", 6, 7)

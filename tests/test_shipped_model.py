@@ -51,6 +51,7 @@ COMMANDS: list[tuple[str, str, str | None, dict[str, Any]]] = [
     # listed phrases the model reads too short or not at all (`nlu/listed_phrases.py`): "monday" was a date
     ("smartwatch", "wake me at seven monday to friday", "alarm.set", {"time": "07:00", "recurrence": "weekdays"}),
     ("washing_machine", "put a load of washing on spin only", "washer.start", {"program": "spin_only"}),
+    ("fitness_band", "i am going for a cross trainer", "watch.workout_start", {"workout_type": "elliptical"}),
 ]  # fmt: skip
 
 

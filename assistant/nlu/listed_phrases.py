@@ -12,7 +12,9 @@ for in the command, longest first, and one said whole takes its words: it
 replaces the spans it contains (of any slot, its own included: "sweetener"
 grows into "a lot of sweetener"; "every" + "night" becomes "every night") and
 fills its slot. It never cuts into a span it does not contain whole, and never
-fills a slot already filled elsewhere in the command.
+fills a slot already filled elsewhere in the command. Where the tags ran past a
+value, giving its slot words no listed phrase says whole ("for a cross trainer",
+"grill setting"), the longest listed phrase of that slot inside them is the value.
 
 Only phrases unlikely to be the command's own words take part. A single word
 may be ("run a workout", "eleven at night", "quick question"), so it takes part
@@ -64,6 +66,7 @@ class ListedPhrases:
             key=lambda phrase: -len(phrase[1]),
         )
         self.free_text = frozenset(name for name, slot in intent.slots.items() if isinstance(slot.type, TextSlot))
+        self.enums = {name: slot.type for name, slot in intent.slots.items() if isinstance(slot.type, EnumSlot)}
 
     def place(self, spans: Sequence[WordSpan], words: Sequence[str]) -> list[WordSpan]:
         """`spans` (the tagger's, in word order) after the phrases said in `words` have
@@ -71,6 +74,9 @@ class ListedPhrases:
         result = list(spans)
         for phrase in self._said(words):
             covered = [span for span in result if span.overlaps(phrase)]
+            if len(covered) == 1 and self._ran_past(covered[0], phrase, words):
+                result = [phrase if span is covered[0] else span for span in result]
+                continue
             if any(not span.within(phrase) for span in covered):
                 continue  # it would cut a value in two
             if phrase.stop - phrase.first == 1 and not (covered and covered[0].slot in self.free_text):
@@ -79,6 +85,15 @@ class ListedPhrases:
                 continue  # the slot has its value elsewhere
             result = sorted([span for span in result if span not in covered] + [phrase], key=lambda s: s.first)
         return result
+
+    def _ran_past(self, span: WordSpan, phrase: WordSpan, words: Sequence[str]) -> bool:
+        """Whether the tags ran past this phrase of their slot: "for a cross trainer" marked
+        as the workout, which no listed phrase says whole, holds "cross trainer"."""
+        if span.slot != phrase.slot or not phrase.within(span) or span == phrase:
+            return False
+        said = words[span.first : span.stop]
+        read = self.enums[span.slot].read(said, 0)
+        return read is None or read[1] < len(said)
 
     def _said(self, words: Sequence[str]) -> Iterator[WordSpan]:
         """Where each phrase is said, longest phrases first."""
