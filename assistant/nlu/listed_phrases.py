@@ -17,12 +17,14 @@ value, giving its slot words no listed phrase says whole ("for a cross trainer",
 "grill setting"), the longest listed phrase of that slot inside them is the value.
 
 Only phrases unlikely to be the command's own words take part. A single word
-may be ("run a workout", "eleven at night", "quick question"), so it takes part
-only where the tags made exactly it a free-text value: "add alarm weekends at
-seven" tagged "weekends" as the alarm's label, and an enumeration's listed value
-beats the catch-all. A phrase made of words the intent's templates say around
-its slots may be too ("switch the radio to ..." names no source), and stays out.
-SLURP and the held-out templates measured those as wrong values (docs/model.md).
+may be one ("run a workout", "eleven at night", "quick question"), so it takes
+part only inside words the tags gave to a slot: as the value of the slot whose
+span ran past it ("grill setting"), or where the tags made exactly it a
+free-text value ("add alarm weekends at seven" labelled the alarm "weekends";
+an enumeration's listed value beats the catch-all). A phrase made of words the
+intent's templates say around its slots may be too ("switch the radio to ..."
+names no source), and stays out. SLURP and the held-out templates measured those
+as wrong values (docs/model.md).
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ class ListedPhrases:
             ),
             key=lambda phrase: -len(phrase[1]),
         )
-        self.free_text = frozenset(name for name, slot in intent.slots.items() if isinstance(slot.type, TextSlot))
-        self.enums = {name: slot.type for name, slot in intent.slots.items() if isinstance(slot.type, EnumSlot)}
+        self._free_text = frozenset(name for name, slot in intent.slots.items() if isinstance(slot.type, TextSlot))
+        self._enums = {name: slot.type for name, slot in intent.slots.items() if isinstance(slot.type, EnumSlot)}
 
     def place(self, spans: Sequence[WordSpan], words: Sequence[str]) -> list[WordSpan]:
         """`spans` (the tagger's, in word order) after the phrases said in `words` have
@@ -79,7 +81,7 @@ class ListedPhrases:
                 continue
             if any(not span.within(phrase) for span in covered):
                 continue  # it would cut a value in two
-            if phrase.stop - phrase.first == 1 and not (covered and covered[0].slot in self.free_text):
+            if phrase.stop - phrase.first == 1 and not (covered and covered[0].slot in self._free_text):
                 continue  # a word takes part only as a free-text value the tags gave it
             if any(span.slot == phrase.slot for span in result if span not in covered):
                 continue  # the slot has its value elsewhere
@@ -92,7 +94,7 @@ class ListedPhrases:
         if span.slot != phrase.slot or not phrase.within(span) or span == phrase:
             return False
         said = words[span.first : span.stop]
-        read = self.enums[span.slot].read(said, 0)
+        read = self._enums[span.slot].read(said, 0)
         return read is None or read[1] < len(said)
 
     def _said(self, words: Sequence[str]) -> Iterator[WordSpan]:
