@@ -73,7 +73,7 @@ def test_a_value_grows_into_the_listed_phrase_it_is_part_of(intents: IntentSet) 
         ("media.play", "switch the radio to dolly parton", [("what", 4, 6)]),
     ],
 )
-def test_the_tags_stand_where_no_phrase_says_more(
+def test_the_tags_stand_where_no_phrase_may_take_their_words(
     intents: IntentSet, intent: str, text: str, spans: list[tuple[str, int, int]]
 ) -> None:
     words = text.split()
