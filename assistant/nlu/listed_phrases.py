@@ -34,8 +34,7 @@ from dataclasses import dataclass
 
 from assistant.intents import Intent
 from assistant.slot_types import EnumSlot, TextSlot
-from assistant.templates import Alternatives, Node, RuleRef, Text
-from assistant.templates import Sequence as TemplateSequence
+from assistant.templates import Node, literal_texts, references
 
 
 @dataclass(frozen=True)
@@ -111,12 +110,8 @@ def template_words(intent: Intent) -> Iterator[str]:
     followed: set[str] = set()
     while stack:
         node = stack.pop()
-        if isinstance(node, Text):
-            yield from node.text.split()
-        elif isinstance(node, TemplateSequence):
-            stack.extend(node.items)
-        elif isinstance(node, Alternatives):
-            stack.extend(node.options)
-        elif isinstance(node, RuleRef) and node.name not in followed:
-            followed.add(node.name)
-            stack.append(intent.rules[node.name])
+        for text in literal_texts(node):
+            yield from text.split()
+        _, rules = references(node)
+        stack.extend(intent.rules[name] for name in rules - followed)
+        followed |= rules
