@@ -280,26 +280,28 @@ class CorpusGenerator:
         slots, each from any of the intent's templates that has the slot: whether each phrase is
         understood (`assistant bench nlu`)."""
         found: dict[str, Example] = {}
-        for intent, slot_name, value, phrase in self._listed_phrases():
+        for intent, slot_name, templates, value, phrase in self._listed_phrases():
             rng = random.Random(f"{self.seed}:{intent.name}:{slot_name}:{phrase}:check")
-            templates = [i for i, t in enumerate(intent.templates) if f"{{{slot_name}}}" in t.text]
             made = 0
             for _ in range(per_phrase * PHRASE_TRIES):
                 example = self._saying(intent, slot_name, value, phrase, templates, rng)
-                if made < per_phrase and example is not None and example.text not in found:
+                if example is not None and example.text not in found:
                     found[example.text] = example
                     made += 1
+                    if made == per_phrase:
+                        break
         return list(found.values())
 
-    def _listed_phrases(self) -> Iterator[tuple[Intent, str, Value, str]]:
-        """(intent, slot, value, phrase) for every way of saying every value of its enumeration slots
-        that one of its templates asks for."""
+    def _listed_phrases(self) -> Iterator[tuple[Intent, str, list[int], Value, str]]:
+        """(intent, slot, indices of the templates with the slot, value, phrase) for every way
+        of saying every value of an intent's enumeration slots that one of its templates asks for."""
         for intent in self.intents.intents:
             for slot_name, slot in intent.slots.items():
-                if isinstance(slot.type, EnumSlot) and any(f"{{{slot_name}}}" in t.text for t in intent.templates):
+                templates = [i for i, t in enumerate(intent.templates) if f"{{{slot_name}}}" in t.text]
+                if isinstance(slot.type, EnumSlot) and templates:
                     for value in slot.type.values:
                         for phrase in slot.type.variants(value):
-                            yield intent, slot_name, value, phrase
+                            yield intent, slot_name, templates, value, phrase
 
     def _saying(
         self, intent: Intent, slot_name: str, value: Value, phrase: str, templates: list[int], rng: random.Random
