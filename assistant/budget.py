@@ -39,7 +39,7 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.intents import IntentSet
-from assistant.profiles import LISTENING_MODES, DeviceProfile
+from assistant.profiles import LISTENING_MODES, RECOGNIZER_NETWORKS, DeviceProfile
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ COMMANDS = {
     "alarm": "set an alarm for seven thirty",
 }
 GATED_SPEECH_SHARE = 0.2  # share of frames a home's VAD passes (talk, TV, clatter): the wake word runs on these
+NETWORK_ADVICE = {  # what each of `profiles.RECOGNIZER_NETWORKS` is, in the advice
+    "exact": "the recognizer's grammar network of every sentence exactly",
+    "shared_slots": "the recognizer's grammar network with shared slots",
+    "ngram": "the recognizer's grammar as an n-gram language model",
+}
 ALWAYS_KEPT_DOMAIN = "general"  # yes, no, cancel, help: the dialogue needs them on every device
 MAX_BATTERY_DAYS = 3650.0  # above ten years the battery's own ageing decides, not the assistant
 HOURS_PER_DAY = 24.0
@@ -108,8 +113,10 @@ class BudgetReport:
     frame_cpu_ms: dict[str, float] = field(default_factory=dict)  # VAD and wake word per 80 ms frame, here
     # Over the limit with a grammar: the process peak with each domain's commands left out (`check_profile`)
     without_domain_mb: dict[str, float] = field(default_factory=dict)
-    # Over the limit with PocketSphinx's exact grammar network: the process peak with its slots shared
-    shared_slots_mb: float | None = None
+    # Over the limit with PocketSphinx's grammar: the process peak with each other way of giving it the grammar
+    # (recognizer.network). The n-gram model's search does not grow with the grammar, but does not start at nothing:
+    # it is the lightest for a watch's grammar, not for a coffee maker's
+    network_mb: dict[str, float] = field(default_factory=dict)
     # When no one domain's commands are enough: the fewest domains to leave out together, and the peak measured
     without_domains: tuple[tuple[str, ...], float] | None = None
     # The degraded mode the three figures above were measured in ("push_to_talk": without the wake word, which
@@ -143,10 +150,9 @@ class BudgetReport:
                 lines.append("the int8 intent model variant: a third of the float32 one")
         # what else would fit, measured after the degraded mode the runtime falls back to first
         then = f"on {self.measured_degraded.replace('_', '-')} (the degraded mode), " if self.measured_degraded else ""
-        if self.shared_slots_mb is not None:
-            verdict = "fits" if self.shared_slots_mb <= self.limit_mb else "still over"
-            lines.append(f"{then}the recognizer's grammar network with shared slots (recognizer.network: "
-                         f"shared_slots): {self.shared_slots_mb:.1f} MB, {verdict}")  # fmt: skip
+        for network, mb in self.network_mb.items():
+            verdict = "fits" if mb <= self.limit_mb else "still over"
+            lines.append(f"{then}{NETWORK_ADVICE[network]} (recognizer.network: {network}): {mb:.1f} MB, {verdict}")
         for domain, mb in sorted(self.without_domain_mb.items(), key=lambda item: item[1]):
             verdict = "fits" if mb <= self.limit_mb else "still over"
             lines.append(f"{then}without the {domain} domain's commands: {mb:.1f} MB, {verdict}")
@@ -176,7 +182,7 @@ class BudgetReport:
             "listening": {"mode": self.listening.mode, "reason": self.listening.reason},
             "frame_cpu_ms": {name: round(ms, 4) for name, ms in self.frame_cpu_ms.items()},
             "without_domain_mb": {name: round(mb, 1) for name, mb in self.without_domain_mb.items()},
-            "shared_slots_mb": None if self.shared_slots_mb is None else round(self.shared_slots_mb, 1),
+            "network_mb": {name: round(mb, 1) for name, mb in self.network_mb.items()},
             "without_domains": None
             if self.without_domains is None
             else {"domains": list(self.without_domains[0]), "mb": round(self.without_domains[1], 1)},
@@ -378,7 +384,7 @@ def check_profile(
         argv += ["--push-to-talk"] if without_wake else []
         probe = measure_in_subprocess(argv)
         without_domain_mb = {}
-        shared_slots_mb = None
+        network_mb = {}
         without_domains = None
         measured_degraded = None
         if float(probe["peak_mb"]) > profile.memory_limit_mb and profile.recognizer.mode == "grammar":
@@ -397,9 +403,9 @@ def check_profile(
                 argv_without = [arg for domain in fewest for arg in ("--without-domain", domain)]
                 without_domains = (fewest, float(measure_in_subprocess([*base, *argv_without])["peak_mb"]))
             pocketsphinx = any(c["name"].startswith("recognizer (pocketsphinx") for c in probe["components"])
-            if not profile.recognizer.shares_slots and pocketsphinx:
-                shared = measure_in_subprocess([*base, "--network", "shared_slots"])
-                shared_slots_mb = float(shared["peak_mb"])
+            if pocketsphinx:
+                for network in (n for n in RECOGNIZER_NETWORKS if n != profile.recognizer.network):
+                    network_mb[network] = float(measure_in_subprocess([*base, "--network", network])["peak_mb"])
     components = tuple(Component(c["name"], c["mb"]) for c in probe["components"])
     model = IntentModel.load(intents, model_dir or DEFAULT_MODEL_DIR, profile.model_variant)
     recognizer = build_recognizer(profile, intents, engine=engine)
@@ -422,7 +428,7 @@ def check_profile(
         battery_days=battery_days(profile, listening.standby_mw, energy),
         frame_cpu_ms={"vad": vad_ms, "wake_word": wake_ms},
         without_domain_mb=without_domain_mb,
-        shared_slots_mb=shared_slots_mb,
+        network_mb=network_mb,
         without_domains=without_domains,
         measured_degraded=measured_degraded,
     )

@@ -23,9 +23,11 @@ DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent.parent / "device_profiles
 PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 ENGINES = ("vosk", "pocketsphinx")
 RECOGNIZER_MODES = ("grammar", "open")
-# How a grammar enters PocketSphinx's network: every sentence exactly, or with each big slot's
-# phrases shared between the places that say it (less memory, a few sentences more: `slot_network.py`)
-RECOGNIZER_NETWORKS = ("exact", "shared_slots")
+# How a grammar enters PocketSphinx: a network of every sentence exactly, or with each big slot's
+# phrases shared between the places that say it (less memory, a few sentences more: `slot_network.py`),
+# or as an n-gram language model of its sentences (memory that does not grow with the grammar:
+# `grammar_lm.py`)
+RECOGNIZER_NETWORKS = ("exact", "shared_slots", "ngram")
 MODEL_VARIANTS = ("int8", "dynamic_int8", "float32")
 POWER_SOURCES = ("battery", "mains")
 LISTENING = ("always", "push_to_talk")  # what a profile may ask for
@@ -58,12 +60,7 @@ class RecognizerSpec:
     engine: str  # vosk | pocketsphinx
     mode: str  # grammar (phrases from the device's intents) | open (any words)
     model: str | None = None  # a model directory or name; None: the engine's default
-    network: str = "exact"  # RECOGNIZER_NETWORKS: PocketSphinx's grammar network
-
-    @property
-    def shares_slots(self) -> bool:
-        """Whether PocketSphinx's grammar network shares its big slots (`asr/slot_network.py`)."""
-        return self.network == "shared_slots"
+    network: str = "exact"  # RECOGNIZER_NETWORKS: how PocketSphinx is given the grammar
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def test_a_profile_s_pocketsphinx_network_setting_is_said_to_not_apply_to_vosk(
 ) -> None:
     caplog.set_level(logging.INFO, logger="assistant.asr.factory")
     watch = profiles["smartwatch"]
-    assert watch.recognizer.network == "shared_slots"
+    assert watch.recognizer.network == "ngram"
     recognizer = build_recognizer(watch, intents, engine="vosk", mode="open", vosk_model=model)
     assert isinstance(recognizer, VoskRecognizer)
-    assert any("recognizer.network shared_slots is PocketSphinx's" in r.message for r in caplog.records)
+    assert any("recognizer.network ngram is PocketSphinx's" in r.message for r in caplog.records)

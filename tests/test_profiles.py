@@ -91,7 +91,7 @@ def test_a_valid_profile_loads(write: Write, intents: IntentSet) -> None:
         (("wake_phrase: hey watch", "wake_phrase: Hey Watch!"), "wake_phrase: 'Hey Watch!' must be lowercase words"),
         (("name: watch", "name: clock"), "name: the name must match the file name 'watch'"),
         (("model_variant: int8", "model_variant: int4"), "model_variant: 'int4' is not one of"),
-        (("mode: grammar", "mode: grammar\n  network: tiny"), "recognizer.network: 'tiny' is not one of exact, shared_slots"),
+        (("mode: grammar", "mode: grammar\n  network: tiny"), "recognizer.network: 'tiny' is not one of exact, shared_slots, ngram"),
     ],
 )  # fmt: skip
 def test_bad_profiles_name_the_file_and_key(

@@ -21,9 +21,9 @@ transcript against the grammar and write any grammar sentence the way the
 recognizer returns it.
 
 `prepare_in_child` does the same in a forked child process (`assistant.forked`),
-and builds there the network PocketSphinx is given (`fsg.decoder_network`, or
-`slot_network.slot_network` when the profile shares slots),
-written to files the decoder reads in C (a list of 13,000 transitions handed
+and builds there the network PocketSphinx is given (`fsg.decoder_network`,
+`slot_network.slot_network` when the profile shares slots, or the grammar's
+n-gram language model, `grammar_lm.py`), written to files the decoder reads in C (a list of 13,000 transitions handed
 back to Python took 2.4 MB of its heap).
 Compiling a grammar makes and frees millions of small Python objects, and the
 few that live on pin the interpreter's memory arenas, so the process that
@@ -42,14 +42,18 @@ from assistant.asr.automaton import PackedAutomaton, WordAutomaton
 from assistant.asr.dictionary import read_pronunciations, write_dictionary
 from assistant.asr.fsg import DecoderNetwork, decoder_network, write_fsg
 from assistant.asr.grammar import DeviceGrammar
+from assistant.asr.grammar_lm import ngram_counts, sample_sentences, write_arpa
 from assistant.asr.pronunciation import lookup_keys, spell
 from assistant.asr.rejection import with_phone_loop
 from assistant.asr.slot_network import SlotParts, slot_network, split_at_slots
 from assistant.asr.spellings import Respelling, respell
 from assistant.forked import in_child
+from assistant.profiles import RECOGNIZER_NETWORKS
 
 DICTIONARY_FILE = "grammar.dict"  # what `prepare_in_child` writes for the decoder
-FSG_FILE = "grammar.fsg"
+FSG_FILE = "grammar.fsg"  # the networks of the grammar search
+LM_FILE = "grammar.arpa"  # the n-gram network
+EXACT, SHARED_SLOTS, NGRAM = RECOGNIZER_NETWORKS
 Pronunciations = dict[str, tuple[str, ...]]  # word -> its pronunciations (space-separated phones)
 
 
@@ -165,18 +169,27 @@ def prepare_in_child(
     language_weight: float,
     *,
     phone_loop: bool = True,
-    share_slots: bool = False,
+    network: str = EXACT,
 ) -> PackedGrammar:
-    """`prepare_network` in a forked child process (`assistant.forked`; module docstring), which
-    writes the network into `folder` for the decoder to read (`DICTIONARY_FILE`, `FSG_FILE`, for a
-    decoder with this `language_weight`): only the `DecoderGrammar`, packed, comes back. `grammar`
-    may be a function that compiles it, so the compiling happens in the child too."""
+    """The decoder's grammar prepared in a forked child process (`assistant.forked`; module
+    docstring), which writes the `network` (one of RECOGNIZER_NETWORKS) into `folder` for the
+    decoder to read: `DICTIONARY_FILE` and either `FSG_FILE` (`prepare_network`, for a decoder with
+    this `language_weight`) or, for NGRAM, `LM_FILE` (`grammar_lm.py`). Only the `DecoderGrammar`,
+    packed, comes back. `grammar` may be a function that compiles it, so the compiling happens in
+    the child too."""
 
     def prepare_and_write() -> PackedGrammar:
         compiled = grammar if isinstance(grammar, DeviceGrammar) else grammar()
-        prepared, network = prepare_network(compiled, dictionary, phone_loop=phone_loop, share_slots=share_slots)
-        write_dictionary(folder / DICTIONARY_FILE, network.pronunciations)
-        write_fsg(folder / FSG_FILE, network, language_weight)
+        if network == NGRAM:
+            prepared, pronunciations = prepare_grammar(compiled, dictionary)
+            write_dictionary(folder / DICTIONARY_FILE, pronunciations)
+            write_arpa(folder / LM_FILE, ngram_counts(sample_sentences(compiled, prepared.respell)), pronunciations)
+        else:
+            prepared, fsg = prepare_network(
+                compiled, dictionary, phone_loop=phone_loop, share_slots=network == SHARED_SLOTS
+            )
+            write_dictionary(folder / DICTIONARY_FILE, fsg.pronunciations)
+            write_fsg(folder / FSG_FILE, fsg, language_weight)
         return prepared.packed()
 
     return in_child(prepare_and_write)

@@ -3,7 +3,8 @@
 `build_recognizer(profile, intents)` reads `profile.recognizer`: the engine
 (vosk | pocketsphinx), the mode (grammar: the device's own sentences, compiled
 from its intents; open: any words), the vosk model, and how PocketSphinx's
-grammar network is built (exact | shared_slots, `slot_network.py`).
+grammar is given to it (`recognizer.network`: exact | shared_slots, `slot_network.py` |
+ngram, `grammar_lm.py`).
 
 The fallback rule: when the profile asks for vosk and no vosk model is found
 (lookup order in `models.find_vosk_model`: the profile's model, then
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 
+from assistant.asr.decoder_grammar import EXACT
 from assistant.asr.grammar import DeviceGrammar, compile_grammar
 from assistant.asr.models import VOSK_MODEL_ENV, find_vosk_model, models_dir
 from assistant.asr.phrases import DEFAULT_STRATEGY, vosk_phrases
@@ -68,7 +70,7 @@ def build_recognizer(
             if path is not None:
                 vosk_model = VoskModel(path)
         if vosk_model is not None:
-            if profile.recognizer.shares_slots:
+            if profile.recognizer.network != EXACT:
                 log.info("%s: recognizer.network %s is PocketSphinx's; vosk builds its graph from the phrase list",
                          profile.name, profile.recognizer.network)  # fmt: skip
             phrases = vosk_phrases(grammar(), phrase_strategy) if mode == "grammar" else None
@@ -82,4 +84,4 @@ def build_recognizer(
         )  # fmt: skip
     # The grammar is compiled in the child process that prepares it for PocketSphinx
     # (`decoder_grammar.prepare_in_child`): compiling leaves memory behind in the process that does it.
-    return PocketSphinxRecognizer(grammar if mode == "grammar" else None, share_slots=profile.recognizer.shares_slots)
+    return PocketSphinxRecognizer(grammar if mode == "grammar" else None, network=profile.recognizer.network)

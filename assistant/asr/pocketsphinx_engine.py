@@ -13,9 +13,13 @@ words, logged at info level; others are dropped, logged as a warning naming
 them), same-sounding spellings written one way ("stop watch" is returned as
 "stopwatch", logged at info level), the grammar made into the smallest network
 found (`fsg.decoder_network`: words always said together joined into one decoder
-word, which transcripts split again; with `share_slots`, `slot_network.py`: each
-big slot's phrases in it a few times, not at every place, which lets in a few
-sentences the templates do not say). Its dictionary holds those words only,
+word, which transcripts split again; with the `shared_slots` network,
+`slot_network.py`: each big slot's phrases in it a few times, not at every
+place, which lets in a few sentences the templates do not say). With the `ngram`
+network the decoder gets the grammar as a language model instead
+(`grammar_lm.py`) and searches with it (`NGRAM_SEARCH`); the transcript is the
+best path if it is a grammar sentence, else the first of the n-best paths that
+is, else no text. Its dictionary holds those words only,
 written to a temporary file for the decoder to load: PocketSphinx's whole
 dictionary (CMUdict) took 22 MB more resident memory. Neither the template tree
 nor the `DecoderGrammar` is kept: only its sentences, packed into arrays
@@ -43,14 +47,19 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.asr import compounds, rejection
 from assistant.asr.decoder_grammar import (
     DICTIONARY_FILE,
+    EXACT,
     FSG_FILE,
+    LM_FILE,
+    NGRAM,
     DecoderGrammar,
     PackedGrammar,
     prepare_grammar,
@@ -90,6 +99,22 @@ GRAMMAR_BEAMS = {"beam": 1e-60, "pbeam": 1e-60, "wbeam": 1e-40}
 # 219 of 240 held-out commands); without alternative pronunciations (fsgusealtpron): 272. None is a
 # clear gain over the defaults, so none is set.
 NBEST_SCAN = 6  # lattice paths looked at for the n-best list: each costs more than the last (A* search)
+# The n-gram search (`ngram` network, `grammar_lm.py`). PocketSphinx's default word-exit and flat-pass
+# beams pruned the right words (the benchmark's 60 smartwatch commands: 40 exact at the defaults, 47
+# with these), and a higher language weight than its 6.5 and 8.5 keeps the search nearer the grammar
+# (100 smartwatch commands of another seed: 87 exact at 10 and 13; 84 at 6.5 and 8.5, 84 at 13 and
+# 17, 82 at 4 and 5.5).
+NGRAM_SEARCH = {"lpbeam": 1e-60, "lponlybeam": 1e-50, "fwdflatbeam": 1e-80, "fwdflatwbeam": 1e-40,
+                "lw": 10.0, "fwdflatlw": 13.0}  # fmt: skip
+# Paths of its lattice looked at for a grammar sentence when the best path is not one (on those
+# 100 commands, 100 or 300 paths found no more than 30)
+NGRAM_NBEST_SCAN = 30
+# The n-gram search took digital silence (the zeros a synthesizer or a WAV file holds around words)
+# for part of a word and cut commands short ("set a timer for five" for "... five minutes"):
+# PocketSphinx's dither (one step) is not enough for it. What it hears gets the noise floor of a
+# quiet microphone, seeded (measured on ten espeak-ng commands with 0-0.8 s of digital silence after
+# them: 2 right without it, 10 with it; the grammar search: 9 and 10).
+NGRAM_NOISE_FLOOR_RMS = 10.0  # -70 dBFS
 # The first utterance is decoded twice: the first pass only moves the cepstral mean
 # from the model's prior to this audio (measured: one pass still turned "set a timer
 # for five minutes" into "put on bluetooth"; the second pass heard it right).
@@ -111,8 +136,8 @@ def import_pocketsphinx() -> Any:
 class PocketSphinxRecognizer(Recognizer):
     """PocketSphinx 5 with a device grammar (`grammar`, or a function that compiles it) or its
     open language model (None). In grammar mode, what is not a command comes back as no text
-    (`rejection.py`) unless `reject_non_commands` is off, and `share_slots` gives the decoder a
-    smaller network that takes a few sentences more (`slot_network.py`)."""
+    (`rejection.py`) unless `reject_non_commands` is off; `network` is how the decoder is given
+    the grammar (one of `profiles.RECOGNIZER_NETWORKS`, module docstring)."""
 
     engine = ENGINE
 
@@ -123,12 +148,12 @@ class PocketSphinxRecognizer(Recognizer):
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
         decoder_options: Mapping[str, Any] | None = None,
         reject_non_commands: bool = True,
-        share_slots: bool = False,
+        network: str = EXACT,
     ) -> None:
         super().__init__()
         pocketsphinx = import_pocketsphinx()
         self.mode = "open" if grammar is None else "grammar"
-        self.share_slots = share_slots and grammar is not None
+        self.network = network if grammar is not None else EXACT
         self.max_alternatives = max_alternatives
         options: dict[str, Any] = {
             "samprate": SAMPLE_RATE_HZ,
@@ -143,7 +168,7 @@ class PocketSphinxRecognizer(Recognizer):
         if grammar is None:
             self._decoder = _decoder(pocketsphinx, {**options, **(decoder_options or {})})
         else:
-            options.update(lm=None, bestpath=False, **GRAMMAR_BEAMS)
+            options.update(lm=None, bestpath=False, **GRAMMAR_BEAMS, **(NGRAM_SEARCH if self.network == NGRAM else {}))
             options.update({k: v for k, v in (decoder_options or {}).items() if k != "dict"})
             with tempfile.TemporaryDirectory(prefix="assistant-asr-") as folder:
                 language_weight = float(options.get("lw", pocketsphinx.Config()["lw"]))
@@ -153,13 +178,18 @@ class PocketSphinxRecognizer(Recognizer):
                     Path(folder),
                     language_weight,
                     phone_loop=reject_non_commands,
-                    share_slots=share_slots,
+                    network=self.network,
                 )
                 _log_preparation(self._sentences)
-                self._decoder = _decoder(pocketsphinx, {**options, "dict": str(Path(folder) / DICTIONARY_FILE)})
-                self._activate(lambda: self._decoder.read_fsg(str(Path(folder) / FSG_FILE)))
+                files = {"dict": str(Path(folder) / DICTIONARY_FILE)}
+                if self.network == NGRAM:
+                    self._decoder = _decoder(pocketsphinx, {**options, **files, "lm": str(Path(folder) / LM_FILE)})
+                else:
+                    self._decoder = _decoder(pocketsphinx, {**options, **files})
+                    self._activate(lambda: self._decoder.read_fsg(str(Path(folder) / FSG_FILE)))
         self._warm = False  # has the cepstral mean adapted to this audio yet?
         self._pcm: list[bytes] = []
+        self._noise_floor = np.random.default_rng(DITHER_SEED) if self.network == NGRAM else None
 
     @property
     def grammar(self) -> DecoderGrammar | None:
@@ -199,6 +229,8 @@ class PocketSphinxRecognizer(Recognizer):
             self._decoder.start_utt()
 
     def _feed(self, pcm: bytes) -> Partial:
+        if self._noise_floor is not None:
+            pcm = _with_noise_floor(pcm, self._noise_floor)
         if not self._warm:  # kept: the first utterance is decoded whole in _finish
             self._pcm.append(pcm)
             return Partial("", endpoint=False)
@@ -211,9 +243,18 @@ class PocketSphinxRecognizer(Recognizer):
             self._decoder.end_utt()
         else:
             self._warm = True
+            audio = b"".join(self._pcm)
             for _ in range(FIRST_UTTERANCE_PASSES):
                 self._decoder.start_utt()
-                self._decoder.process_raw(b"".join(self._pcm), False, True)
+                self._decoder.process_raw(audio, False, True)
+                self._decoder.end_utt()
+            if self.network == NGRAM:
+                # The n-gram search returned an utterance handed over whole (full_utt) short of its last
+                # word ("set a timer for five" for "... five minutes", after any number of passes), and
+                # not when it streamed in: so once the mean has moved, it streams in once more (four
+                # first commands of the daemon tests' voice: 1 right without this pass, 3 with it).
+                self._decoder.start_utt()
+                self._decoder.process_raw(audio, False, False)
                 self._decoder.end_utt()
             self._pcm = []
         hypothesis = self._decoder.hyp()
@@ -222,25 +263,39 @@ class PocketSphinxRecognizer(Recognizer):
             log.debug("%s: not a command (the phone loop explained it best)", ENGINE)
         if text and self._sentences is not None and not self._sentences.accepts(text):
             log.debug("%s: best path %r is not a grammar sentence", ENGINE, text)
+            if self.network == NGRAM:
+                text = next(self._grammar_paths(NGRAM_NBEST_SCAN), "")
         return text, self._nbest(text)
+
+    def _grammar_paths(self, scan: int) -> Iterator[str]:
+        """The texts of the first `scan` paths of the lattice, best first, that are grammar
+        sentences (lattice paths may leave the grammar: a word cut short at the end)."""
+        try:
+            for scanned, hypothesis in enumerate(self._decoder.nbest()):
+                if scanned >= scan:
+                    return
+                text = _text(hypothesis.hypstr) if hypothesis is not None else ""
+                if text and (self._sentences is None or self._sentences.accepts(text)):
+                    yield text
+        except (RuntimeError, ValueError) as error:  # no lattice for this utterance
+            log.debug("%s: no n-best list: %s", ENGINE, error)
 
     def _nbest(self, best: str) -> tuple[str, ...]:
         alternatives = [best] if best else []
         if self.max_alternatives > 1 and best:
-            try:
-                for scanned, hypothesis in enumerate(self._decoder.nbest()):
-                    if scanned >= NBEST_SCAN:
-                        break
-                    text = _text(hypothesis.hypstr)
-                    # lattice paths may leave the grammar (a word cut short at the end): keep its sentences
-                    in_grammar = self._sentences is None or self._sentences.accepts(text)
-                    if text and in_grammar and text not in alternatives:
-                        alternatives.append(text)
-                    if len(alternatives) >= self.max_alternatives:
-                        break
-            except (RuntimeError, ValueError) as error:  # no lattice for this utterance
-                log.debug("%s: no n-best list: %s", ENGINE, error)
+            for text in self._grammar_paths(NBEST_SCAN):
+                if text not in alternatives:
+                    alternatives.append(text)
+                if len(alternatives) >= self.max_alternatives:
+                    break
         return tuple(alternatives)
+
+
+def _with_noise_floor(pcm: bytes, noise: np.random.Generator) -> bytes:
+    """16-bit PCM with noise of NGRAM_NOISE_FLOOR_RMS added: the next samples of `noise`, so the
+    result does not depend on how the audio is cut into frames."""
+    samples = np.frombuffer(pcm, dtype="<i2") + noise.normal(0.0, NGRAM_NOISE_FLOOR_RMS, len(pcm) // 2)
+    return bytes(np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes())
 
 
 def _text(decoded: str) -> str:

@@ -32,7 +32,8 @@
    seconds of the kitchen noise recording, and 40 of CLINC150's out-of-scope
    sentences (`oos_val`) spoken like the commands; "accepted" counts those that
    came out as some grammar sentence rather than no text (`rejection.py`'s
-   phone loop turns what is not a command into no text). Commands that came
+   phone loop turns what is not a command into no text; with the `ngram`
+   network, a transcript that is no grammar sentence is no text). Commands that came
    out as no text are the `rejected` column of the first table. And real
    voices: the Speech Commands sample's one-second recordings of single words
    by 41 speakers; the words the device's grammar takes as a whole command
@@ -46,10 +47,10 @@
    enumeration's phrases, longest first) equal the labels, nothing missing and
    nothing extra. Each transcript is listed for reading.
 
-Each device's recognizer is built as its profile says; a profile that shares
-the big slots of its grammar network (`recognizer.network: shared_slots`) is
-also measured with the exact network on the same audio
-(setup "grammar, exact network"), so the trade stays in view.
+Each device's recognizer is built as its profile says; a profile whose
+recognizer is not given the exact grammar network (`recognizer.network:
+shared_slots` or `ngram`) is also measured with the exact network on the same
+audio (setup "grammar, exact network"), so the trade stays in view.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from assistant.asr.decoder_grammar import DecoderGrammar
+from assistant.asr.decoder_grammar import EXACT, DecoderGrammar
 from assistant.asr.factory import GRAMMAR_FILLERS
 from assistant.asr.grammar import compile_grammar
 from assistant.asr.phrases import STRATEGIES, covers, vosk_phrases
@@ -111,7 +112,7 @@ KITCHEN_NOISE = ("coffee_maker", "noise", "kitchen.wav")  # under the shared dat
 CLINC = ("clinc150", "data_trainval.json")
 SPEECH_COMMANDS = ("speech_commands_sample",)  # a folder of one-second recordings per word
 REAL_WORDS_SETUP = "one word, real people"
-EXACT_NETWORK_SETUP = "grammar, exact network"  # for a profile that shares slots: the network it gave up
+EXACT_NETWORK_SETUP = "grammar, exact network"  # for a profile with another network: the network it gave up
 # The espeak-ng commands again with the kitchen recording mixed in: a busy kitchen, and a loud one
 # (the coffee-maker evaluation reports 24 to 6 dB)
 NOISE_SNRS_DB = (18.0, 6.0)
@@ -316,8 +317,8 @@ def benchmark(
             models[profile.model_variant] = IntentModel.load(intents, model_dir, profile.model_variant)
         understand = understanding(models[profile.model_variant], view)
         grammar = compile_grammar(view, fillers=GRAMMAR_FILLERS)
-        share_slots = profile.recognizer.shares_slots
-        recognizer = PocketSphinxRecognizer(grammar, share_slots=share_slots)
+        network = profile.recognizer.network
+        recognizer = PocketSphinxRecognizer(grammar, network=network)
         heard = recognizer.grammar
         assert heard is not None
         labelled = sample_commands(view, heard.can_return, commands, seed=seed + device_index)
@@ -344,7 +345,7 @@ def benchmark(
             real_commands, real_others = _real_words(name, recognizer, heard, sounds)
             scores.append(real_commands)
             not_commands.append(real_others)
-        if share_slots:  # the trade the profile made (`slot_network.py`), on the same audio
+        if network != EXACT:  # the trade the profile made (`slot_network.py`, `grammar_lm.py`), on the same audio
             say(f"{name}: the same with the exact grammar network")
             exact = PocketSphinxRecognizer(grammar)
             scores.append(score(setup=EXACT_NETWORK_SETUP, recognizer=exact, audio=audio))
@@ -618,7 +619,9 @@ def markdown(results: Results, command: str, image: str | None = None) -> str:
             "## Not commands",
             "",
             "Accepted: came out as some grammar sentence (a phantom command) instead of no text. "
-            "Grammar mode with the phone loop of `assistant/asr/rejection.py`.",
+            "Grammar mode: the phone loop of `assistant/asr/rejection.py` turns them away, or, where the "
+            "profile gives the recognizer its grammar as a language model (`recognizer.network: ngram`, "
+            "`assistant/asr/grammar_lm.py`), the check that the transcript is a grammar sentence.",
             "",
             "| device | sounds | n | accepted |",
             "|---|---|---|---|",
