@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from assistant.asr import compounds, rejection
 from assistant.asr.decoder_grammar import (
@@ -115,6 +116,7 @@ NGRAM_NBEST_SCAN = 30
 # quiet microphone, seeded (measured on ten espeak-ng commands with 0-0.8 s of digital silence after
 # them: 2 right without it, 10 with it; the grammar search: 9 and 10).
 NGRAM_NOISE_FLOOR_RMS = 10.0  # -70 dBFS
+NOISE_TABLE_SAMPLES = SAMPLE_RATE_HZ  # the floor is one second of noise, repeated
 # The first utterance is decoded twice: the first pass only moves the cepstral mean
 # from the model's prior to this audio (measured: one pass still turned "set a timer
 # for five minutes" into "put on bluetooth"; the second pass heard it right).
@@ -189,7 +191,8 @@ class PocketSphinxRecognizer(Recognizer):
                     self._activate(lambda: self._decoder.read_fsg(str(Path(folder) / FSG_FILE)))
         self._warm = False  # has the cepstral mean adapted to this audio yet?
         self._pcm: list[bytes] = []
-        self._noise_floor = np.random.default_rng(DITHER_SEED) if self.network == NGRAM else None
+        self._noise_floor = _noise_table(NOISE_TABLE_SAMPLES) if self.network == NGRAM else None
+        self._noise_at = 0  # samples heard so far, where the floor goes on
 
     @property
     def grammar(self) -> DecoderGrammar | None:
@@ -230,7 +233,10 @@ class PocketSphinxRecognizer(Recognizer):
 
     def _feed(self, pcm: bytes) -> Partial:
         if self._noise_floor is not None:
-            pcm = _with_noise_floor(pcm, self._noise_floor)
+            samples = np.frombuffer(pcm, dtype="<i2")
+            floor = self._noise_floor[(self._noise_at + np.arange(len(samples))) % len(self._noise_floor)]
+            self._noise_at += len(samples)
+            pcm = np.clip(np.rint(samples + floor), -32768, 32767).astype("<i2").tobytes()
         if not self._warm:  # kept: the first utterance is decoded whole in _finish
             self._pcm.append(pcm)
             return Partial("", endpoint=False)
@@ -249,10 +255,10 @@ class PocketSphinxRecognizer(Recognizer):
                 self._decoder.process_raw(audio, False, True)
                 self._decoder.end_utt()
             if self.network == NGRAM:
-                # The n-gram search returned an utterance handed over whole (full_utt) short of its last
-                # word ("set a timer for five" for "... five minutes", after any number of passes), and
-                # not when it streamed in: so once the mean has moved, it streams in once more (four
-                # first commands of the daemon tests' voice: 1 right without this pass, 3 with it).
+                # The n-gram search returned a first command handed over whole (full_utt) short of its
+                # last word ("set a timer for five" for "... five minutes", after any number of passes),
+                # and not when it streamed in: so once the mean has moved, it streams in once more (the
+                # daemon test's first command: heard only with this pass).
                 self._decoder.start_utt()
                 self._decoder.process_raw(audio, False, False)
                 self._decoder.end_utt()
@@ -291,11 +297,16 @@ class PocketSphinxRecognizer(Recognizer):
         return tuple(alternatives)
 
 
-def _with_noise_floor(pcm: bytes, noise: np.random.Generator) -> bytes:
-    """16-bit PCM with noise of NGRAM_NOISE_FLOOR_RMS added: the next samples of `noise`, so the
-    result does not depend on how the audio is cut into frames."""
-    samples = np.frombuffer(pcm, dtype="<i2") + noise.normal(0.0, NGRAM_NOISE_FLOOR_RMS, len(pcm) // 2)
-    return bytes(np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes())
+def _noise_table(samples: int) -> NDArray[np.float64]:
+    """Uniform noise of NGRAM_NOISE_FLOOR_RMS from the splitmix64 hash of the sample numbers: the
+    same on every run, and without numpy.random, whose import alone took 6 MB of the watch's memory."""
+    with np.errstate(over="ignore"):  # the hash multiplies modulo 2**64
+        x = np.arange(samples, dtype=np.uint64) + np.uint64(DITHER_SEED)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    uniform: NDArray[np.float64] = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53) - 0.5  # variance 1/12
+    return uniform * float(NGRAM_NOISE_FLOOR_RMS * np.sqrt(12.0))
 
 
 def _text(decoded: str) -> str:
