@@ -3,9 +3,10 @@ does not grow with the grammar.
 
 PocketSphinx's grammar search (`fsg.py`) holds the HMMs of every arc of the grammar
 network, each word's first and last phone copied for every phone that can come
-before and after it: 27 MB of the smartwatch recognizer's 35 even with its big
-slots shared (`slot_network.py`). Its n-gram search holds one lexicon tree of
-the vocabulary, whatever the sentences. So a profile short of memory can give
+before and after it: the smartwatch's recognizer measured 37 MB with its big slots
+shared (`slot_network.py`), of which its acoustic model and decoder are about 8.
+Its n-gram search holds one lexicon tree of the vocabulary, whatever the
+sentences: 15 MB for the watch. So a profile short of memory can give
 PocketSphinx its grammar as a trigram language model instead
 (`recognizer.network: ngram`), estimated from sentences drawn from the grammar
 (`DeviceGrammar.sample`: each alternative of the template tree equally likely,
@@ -37,7 +38,7 @@ from assistant.errors import RecognizerError
 
 ORDER = 3
 # Measured on 100 held-out espeak-ng smartwatch commands: 50,000 to 800,000 sentences
-# and trigrams to 5-grams were all within a command or two of each other
+# and trigrams to 5-grams were all within three commands of each other (82-87 exact)
 SENTENCES = 100_000
 SEED = 0
 SENTENCE_START, SENTENCE_END = "<s>", "</s>"
