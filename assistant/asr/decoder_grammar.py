@@ -23,8 +23,8 @@ recognizer returns it.
 `prepare_in_child` does the same in a forked child process (`assistant.forked`),
 and builds there the network PocketSphinx is given (`fsg.decoder_network`,
 `slot_network.slot_network` when the profile shares slots, or the grammar's
-n-gram language model, `grammar_lm.py`), written to files the decoder reads in C (a list of 13,000 transitions handed
-back to Python took 2.4 MB of its heap).
+n-gram language model, `grammar_lm.py`), written to files the decoder reads in
+C (a list of 13,000 transitions handed back to Python took 2.4 MB of its heap).
 Compiling a grammar makes and frees millions of small Python objects, and the
 few that live on pin the interpreter's memory arenas, so the process that
 compiles keeps memory it no longer uses. Measured in a fresh process, the recognizer's resident
@@ -174,9 +174,9 @@ def prepare_in_child(
     """The decoder's grammar prepared in a forked child process (`assistant.forked`; module
     docstring), which writes the `network` (one of RECOGNIZER_NETWORKS) into `folder` for the
     decoder to read: `DICTIONARY_FILE` and either `FSG_FILE` (`prepare_network`, for a decoder with
-    this `language_weight`) or, for NGRAM, `LM_FILE` (`grammar_lm.py`). Only the `DecoderGrammar`,
-    packed, comes back. `grammar` may be a function that compiles it, so the compiling happens in
-    the child too."""
+    this `language_weight`, with the phone loop unless `phone_loop` is off) or, for NGRAM, `LM_FILE`
+    (`grammar_lm.py`). Only the `DecoderGrammar`, packed, comes back. `grammar` may be a function
+    that compiles it, so the compiling happens in the child too."""
 
     def prepare_and_write() -> PackedGrammar:
         compiled = grammar if isinstance(grammar, DeviceGrammar) else grammar()
