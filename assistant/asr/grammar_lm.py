@@ -77,14 +77,15 @@ def write_arpa(path: Path, counts: list[Counter[NGram]], vocabulary: Collection[
         unigrams.setdefault((word,), 0)
     unigrams[(SENTENCE_START,)] = 0  # a history only: never predicted
     grams = [unigrams, *counts[1:]]
-    history_count: list[Counter[NGram]] = [Counter() for _ in grams]  # by the order of the history
-    followers: list[Counter[NGram]] = [Counter() for _ in grams]
+    history_count: list[Counter[NGram]] = [Counter() for _ in grams[1:]]  # [k - 1]: histories of k words
+    followers: list[Counter[NGram]] = [Counter() for _ in grams[1:]]
     for k in range(1, len(grams)):
         for gram, count in grams[k].items():
             history_count[k - 1][gram[:-1]] += count
             followers[k - 1][gram[:-1]] += 1
 
     def backoff(k: int, history: NGram) -> float:
+        """T(h) / (c(h) + T(h)) for a history of k + 1 words: also the weight of the lower order."""
         seen = history_count[k][history]
         return followers[k][history] / (seen + followers[k][history]) if seen else 1.0
 
@@ -97,8 +98,8 @@ def write_arpa(path: Path, counts: list[Counter[NGram]], vocabulary: Collection[
     for k in range(1, len(grams)):
         lower = probability[k - 1]
         probability.append({
-            gram: (count + followers[k - 1][gram[:-1]] * lower[gram[1:]])
-            / (history_count[k - 1][gram[:-1]] + followers[k - 1][gram[:-1]])
+            gram: count / (history_count[k - 1][gram[:-1]] + followers[k - 1][gram[:-1]])
+            + backoff(k - 1, gram[:-1]) * lower[gram[1:]]
             for gram, count in grams[k].items()
         })  # fmt: skip
     lines = ["\\data\\", *(f"ngram {k + 1}={len(grams[k])}" for k in range(len(grams)))]
