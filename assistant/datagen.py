@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.articles import agreeing
 from assistant.evaluation import LabelledCommand
 from assistant.intents import NOT_UNDERSTOOD, Intent, IntentSet, Template
 from assistant.slot_types import EnumSlot, Value
@@ -359,7 +360,7 @@ class CorpusGenerator:
             value = values.setdefault(piece.name, slot_type.sample(rng))
             said = (said_as or {}).get(piece.name) or rng.choice(slot_type.variants(value))
             tokens.extend((word, piece.name) for word in said.split())
-        return tokens
+        return _agreeing(tokens)
 
     def _wrap_in_fillers(self, tokens: Tokens, rng: random.Random) -> Tokens:
         fillers = self.intents.fillers
@@ -418,7 +419,13 @@ def _skeleton(pieces: list[str | SlotRef]) -> tuple[str, ...]:
 
 
 def _words(pieces: list[str | SlotRef]) -> Tokens:
-    return [(word, None) for piece in pieces if isinstance(piece, str) for word in piece.split()]
+    return _agreeing([(word, None) for piece in pieces if isinstance(piece, str) for word in piece.split()])
+
+
+def _agreeing(tokens: Tokens) -> Tokens:
+    """The tokens with their indefinite articles made to agree with the word after them (`articles.py`)."""
+    said = agreeing([word for word, _ in tokens])
+    return [(word, slot) for word, (_, slot) in zip(said, tokens, strict=True) if word is not None]
 
 
 def _add_recognizer_noise(tokens: Tokens, rng: random.Random) -> Tokens | None:

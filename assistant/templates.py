@@ -9,6 +9,9 @@ Syntax:
 `parse_template` turns the text into a small tree of frozen dataclasses;
 `sample_pieces` walks one random path through it; `expand` lists every path;
 `render_reply` fills a reply template, keeping only the parts whose values exist.
+A template writes `[a|an]` before a slot; the reply rendered here, and every
+sentence made from `sample_pieces`, keeps the one that agrees with the word
+after it (`articles.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from assistant.articles import agree
 from assistant.errors import TemplateError
 
 
@@ -192,9 +196,15 @@ def render_reply(node: Node, values: Mapping[str, str], rng: random.Random) -> s
     """Fill a reply template with spoken values.
 
     An optional part that mentions a value is kept whenever that value exists,
-    so a reply confirms every value it can. Returns None when no path through
-    the template has all the values it needs.
+    so a reply confirms every value it can; its indefinite articles agree with
+    the words after them ("an 800 rpm spin", `articles.py`). Returns None when
+    no path through the template has all the values it needs.
     """
+    text = _render(node, values, rng)
+    return None if text is None else agree(text)
+
+
+def _render(node: Node, values: Mapping[str, str], rng: random.Random) -> str | None:
     if isinstance(node, Text):
         return node.text
     if isinstance(node, SlotRef):
@@ -202,7 +212,7 @@ def render_reply(node: Node, values: Mapping[str, str], rng: random.Random) -> s
     if isinstance(node, RuleRef):
         raise TemplateError(f"rules are not allowed in replies: <{node.name}>")
     if isinstance(node, Sequence):
-        parts = [render_reply(item, values, rng) for item in node.items]
+        parts = [_render(item, values, rng) for item in node.items]
         return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
     # Try the alternatives in random order, those that mention a value first:
     # a reply should confirm every value it can.
@@ -210,7 +220,7 @@ def render_reply(node: Node, values: Mapping[str, str], rng: random.Random) -> s
     rng.shuffle(options)
     options.sort(key=lambda option: not references(option)[0])
     for option in options:
-        text = render_reply(option, values, rng)
+        text = _render(option, values, rng)
         if text is not None:
             return text
     return None
@@ -239,7 +249,7 @@ def render_all(node: Node, values: Mapping[str, str], limit: int = 64) -> list[s
         names = {piece.name for piece in pieces if isinstance(piece, SlotRef)}
         if not names <= values.keys():
             continue
-        text = "".join(values[piece.name] if isinstance(piece, SlotRef) else piece for piece in pieces)
+        text = agree("".join(values[piece.name] if isinstance(piece, SlotRef) else piece for piece in pieces))
         if text not in texts:
             texts.append(text)
         if len(texts) >= limit:

@@ -100,6 +100,20 @@ def test_substituting_a_part_for_a_word_gives_every_sentence_with_it_said_that_w
     assert (len(whole.arcs), whole.n_arcs) == (len(alone.arcs), alone.n_arcs)  # minimal: no state to spare
 
 
+def test_leaving_out_word_pairs_keeps_every_other_sentence_and_stays_minimal() -> None:
+    said = [f"set {a} {n} timer" for a in ("a", "an", "") for n in ("egg", "pasta", "eight minute")]
+    said += ["an egg", "take an pasta"]  # after "take an" no word may follow: "take" goes too
+    automaton = WordAutomaton.phrases(" ".join(s.split()) for s in said)
+    kept = automaton.without_pairs({"a", "an"}, lambda article, word: (article == "an") != (word[0] in "aeiou"))
+    wanted = {"set a pasta timer", "set an egg timer", "set an eight minute timer", "an egg"}
+    wanted |= {f"set {n} timer" for n in ("egg", "pasta", "eight minute")}
+    assert {" ".join(s.split()) for s in said if kept.accepts(s.split())} == wanted
+    alone = WordAutomaton.phrases(wanted)
+    assert (len(kept.arcs), kept.n_arcs) == (len(alone.arcs), alone.n_arcs)  # no dead end left behind
+    with pytest.raises(ValueError, match="no sentence"):
+        WordAutomaton.phrases(["an pasta"]).without_pairs({"an"}, lambda article, word: True)
+
+
 def test_rules_written_from_an_automaton_say_the_same_phrases() -> None:
     phrases = ["a little bit of milk", "a bit of milk", "some milk", "milk", "a little bit of cream", "cream"]
     start, rules = WordAutomaton.phrases(phrases).to_rules("milk")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.templates import EMPTY, Alternatives, Node, RuleRef, Text
@@ -166,6 +166,41 @@ class WordAutomaton:
                 if state in part.finals:
                     go_on(state + offset, target)
         return _determinise(nfa, finals, frozenset({self.start}))
+
+    def without_pairs(self, firsts: Collection[str], forbidden: Callable[[str, str], bool]) -> WordAutomaton:
+        """Every sentence in which no word of `firsts` is followed by a word `forbidden(first, word)`
+        holds ("an" before "bread"). The product with a memory of the last word, where it is one of
+        `firsts`: a state after "a" keeps only the words "a" may come before."""
+        number: dict[tuple[int, str], int] = {(self.start, ""): 0}
+        order = [(self.start, "")]
+        nfa: list[dict[str, tuple[int, ...]]] = []
+        for state, last in order:  # grows while it is read: every reachable pair once
+            arcs: dict[str, tuple[int, ...]] = {}
+            for word, target in self.arcs[state].items():
+                if last and forbidden(last, word):
+                    continue
+                pair = (target, word if word in firsts else "")
+                if pair not in number:
+                    number[pair] = len(order)
+                    order.append(pair)
+                arcs[word] = (number[pair],)
+            nfa.append(arcs)
+        finals = {index for index, (state, _) in enumerate(order) if state in self.finals}
+        # A state whose every way on was left out ends no sentence: it goes, and so do the arcs to it.
+        sources: list[list[int]] = [[] for _ in order]
+        for index, arcs in enumerate(nfa):
+            for (target,) in arcs.values():
+                sources[target].append(index)
+        live, stack = set(finals), list(finals)
+        while stack:
+            for source in sources[stack.pop()]:
+                if source not in live:
+                    live.add(source)
+                    stack.append(source)
+        if 0 not in live:
+            raise ValueError("no sentence is left without the forbidden pairs")
+        nfa = [{w: t for w, t in arcs.items() if t[0] in live} for arcs in nfa]
+        return _determinise(nfa, finals, frozenset({0}))
 
     def accepts(self, words: Sequence[str]) -> bool:
         state = self.start

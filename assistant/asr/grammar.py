@@ -4,7 +4,9 @@ The intents YAML is the single source of truth: the sentences a device's
 recognizer listens for are exactly its intents' templates, with each slot
 replaced by every phrase the slot's type can say (see `slot_phrases`),
 optionally wrapped in the fillers people say around commands ("could you ...
-please").
+please"). Its indefinite articles agree with the word after them
+(`articles.py`): a template's `[a|an]` before a slot is whichever the slot's
+phrase takes ("an eight minute timer", "a five minute timer").
 
 `compile_grammar` builds one template tree: a start node and named rules, with
 no slots left. Writers turn it into what each engine reads (`jsgf.py` for
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from assistant.articles import ARTICLES, agreeing, disagrees
 from assistant.asr.automaton import WordAutomaton
 from assistant.asr.slot_phrases import slot_phrases
 from assistant.intents import Intent, IntentSet
@@ -66,7 +69,7 @@ class DeviceGrammar:
         """The same answer as `accepts`, found by walking the rules instead of the
         automaton: slow, and independent of `automaton.py` (for cross-checks)."""
         words = tuple(sentence.split())
-        return len(words) in _Matcher(self.rules, words).ends(self.start, 0)
+        return agreeing(words) == list(words) and len(words) in _Matcher(self.rules, words).ends(self.start, 0)
 
     def automaton(self) -> WordAutomaton:
         """The minimal automaton of every sentence (built once, then kept)."""
@@ -75,7 +78,7 @@ class DeviceGrammar:
         return self._cache["automaton"]
 
     def sample(self, rng: random.Random) -> str:
-        """One random sentence of the grammar."""
+        """One random sentence of the grammar (its articles made to agree, `articles.py`)."""
         words: list[str] = []
         stack: list[Node] = [self.start]
         while stack:
@@ -88,7 +91,7 @@ class DeviceGrammar:
                 stack.extend(reversed(node.items))
             elif isinstance(node, Alternatives):
                 stack.append(rng.choice(node.options))
-        return " ".join(words)
+        return " ".join(word for word in agreeing(words) if word is not None)
 
     def restricted_to(self, known: Callable[[str], bool]) -> DeviceGrammar:
         """The grammar without every path that has a word `known` rejects.
@@ -246,7 +249,7 @@ def _reachable(start: Node, rules: Mapping[str, Node]) -> dict[str, Node]:
 
 
 def _compile_automaton(grammar: DeviceGrammar) -> WordAutomaton:
-    return _AutomatonCompiler(grammar).compile(grammar.start)
+    return _AutomatonCompiler(grammar).compile(grammar.start).without_pairs(ARTICLES, disagrees)
 
 
 class _AutomatonCompiler:

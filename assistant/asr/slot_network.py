@@ -62,6 +62,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.articles import ARTICLES, disagrees
 from assistant.asr import compounds
 from assistant.asr.automaton import WordAutomaton
 from assistant.asr.fsg import DecoderNetwork, Transition, fsg_transitions
@@ -94,8 +95,9 @@ class SlotParts:
     slots: Mapping[str, WordAutomaton]
 
     def whole(self) -> WordAutomaton:
-        """The minimal automaton of the grammar's sentences."""
-        return self.main.substitute(self.slots)
+        """The minimal automaton of the grammar's sentences (their articles agreeing across the
+        slots' edges too, as `DeviceGrammar.automaton`'s do)."""
+        return self.main.substitute(self.slots).without_pairs(ARTICLES, disagrees)
 
     def respelled(self, sounds: Sounds, listed: Callable[[str], bool]) -> tuple[SlotParts, tuple[Respelling, ...]]:
         """Each part without same-sounding duplicate spellings (`spellings.canonical_spellings`),

@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from assistant.articles import agree
 from assistant.asr.decoder_grammar import EXACT, DecoderGrammar
 from assistant.asr.factory import GRAMMAR_FILLERS
 from assistant.asr.grammar import compile_grammar
@@ -254,8 +255,8 @@ def sample_commands(intents: IntentSet, accepts: Callable[[str], bool], count: i
 
 def template_command(intents: IntentSet, rng: random.Random) -> LabelledCommand:
     """A sentence of a random template of a random intent, its slots filled with any of
-    their spoken forms (unlike the corpus generator, with no fillers or recognizer noise),
-    labelled with the intent and the typed slot values."""
+    their spoken forms (unlike the corpus generator, with no fillers or recognizer noise), its
+    articles agreeing (`articles.py`), labelled with the intent and the typed slot values."""
     intent = rng.choice(intents.intents)
     template = rng.choice(intent.templates)
     words: list[str] = []
@@ -268,7 +269,7 @@ def template_command(intents: IntentSet, rng: random.Random) -> LabelledCommand:
             words.append(rng.choice(slot_type.variants(value)))
         else:
             words.append(piece)
-    return LabelledCommand(" ".join("".join(words).split()), intent.name, slots)
+    return LabelledCommand(agree(" ".join("".join(words).split())), intent.name, slots)
 
 
 def decode(recognizer: Recognizer, samples: NDArray[np.int16]) -> tuple[str, float, float]:
