@@ -15,8 +15,10 @@ say a duration. What PocketSphinx holds grows with every copy (`fsg.py`).
   went.
 
 A part entered from several places is left to all of them: "wake me in" a
-duration may then go on "... called pasta", as a timer's name does. Every
-grammar sentence is still there; a few others come in. So only a big slot
+duration may then go on "... called pasta", as a timer's name does, and an
+article before a slot is not matched to the phrase's first word ("an five
+minutes", `articles.py`). Every grammar sentence is still there; a few others
+come in. So only a big slot
 (`SHARED_SLOT_TRANSITIONS` transitions or more: durations, clock times, dates,
 what to play) is shared; a small one (levels, temperatures, names) is copied
 for each way on, which adds no sentence. And a shared slot has up to four
